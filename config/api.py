@@ -1,0 +1,16 @@
+"""Mounts every app's router on the one API object (``/api/v1/``)."""
+
+from openkam.accounts.api import router as accounts_router
+from openkam.activities.api import router as activities_router
+from openkam.core.api import api
+from openkam.plans.api import router as plans_router
+from openkam.portfolio.api import router as portfolio_router
+from openkam.stakeholders.api import router as stakeholders_router
+
+api.add_router("/accounts", accounts_router)
+api.add_router("/stakeholders", stakeholders_router)
+api.add_router("/portfolio", portfolio_router)
+api.add_router("/plans", plans_router)
+api.add_router("/interactions", activities_router)
+
+__all__ = ["api"]

@@ -1,0 +1,27 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from config.api import api
+from openkam.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="core/login.html", redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/v1/", api.urls),
+    path("", include("openkam.core.urls")),
+    path("accounts/", include("openkam.accounts.urls")),
+    path("stakeholders/", include("openkam.stakeholders.urls")),
+    path("portfolio/", include("openkam.portfolio.urls")),
+    path("plans/", include("openkam.plans.urls")),
+    path("interactions/", include("openkam.activities.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
+
+handler404 = "openkam.core.views_errors.not_found"
+handler403 = "openkam.core.views_errors.forbidden"
+handler500 = "openkam.core.views_errors.server_error"

@@ -1,0 +1,3 @@
+"""OpenKAM — open-source Key Account Management for life sciences."""
+
+__version__ = "0.1.0"

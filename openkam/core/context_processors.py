@@ -1,0 +1,38 @@
+"""Template context shared by every page: the navigation the current user may use."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from openkam.core.access import is_admin, sees_all_accounts
+
+# (url name, label, icon, who may see it: None = every signed-in user)
+NAV_ITEMS = [
+    ("accounts:list", _("Accounts"), "building", None),
+    ("stakeholders:list", _("Stakeholders"), "people", None),
+    ("plans:list", _("Plans"), "journal-check", None),
+    ("activities:list", _("Interactions"), "chat-left-text", None),
+    ("portfolio:list", _("Portfolio"), "capsule", None),
+    ("core:audit", _("Audit"), "shield-check", "audit"),
+    ("core:admin_home", _("Administration"), "gear", "admin"),
+]
+
+
+def navigation(request: HttpRequest) -> dict[str, object]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    items = []
+    for name, label, icon, who in NAV_ITEMS:
+        if who == "admin" and not is_admin(user):
+            continue
+        if who == "audit" and not sees_all_accounts(user):
+            continue
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue  # an area not wired yet is not shown (no placeholder pages)
+        items.append({"url": url, "label": label, "icon": icon, "active": request.path.startswith(url)})
+    return {"nav_items": items}
