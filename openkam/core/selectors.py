@@ -41,4 +41,6 @@ def audit_trail(*, actor: User, since: datetime, until: datetime) -> QuerySet[An
     """All audit events in a period (compliance and admin only)."""
     if not sees_all_accounts(actor):
         raise PermissionDenied("Only compliance can read the whole audit trail.", code="audit_forbidden")
-    return Events.objects.filter(pgh_created_at__gte=since, pgh_created_at__lt=until).order_by("pgh_created_at", "pgh_id")
+    return Events.objects.filter(pgh_created_at__gte=since, pgh_created_at__lt=until).order_by(
+        "pgh_created_at", "pgh_id"
+    )

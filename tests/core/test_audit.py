@@ -31,7 +31,9 @@ def test_raw_sql_changes_are_recorded_too(world):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("statement", ["UPDATE accounts_accountevent SET name = 'forged'", "DELETE FROM accounts_accountevent"])
+@pytest.mark.parametrize(
+    "statement", ["UPDATE accounts_accountevent SET name = 'forged'", "DELETE FROM accounts_accountevent"]
+)
 def test_history_tables_refuse_update_and_delete(world, statement):
     assert Account.pgh_event_model.objects.exists()
     with pytest.raises((InternalError, ProgrammingError)), transaction.atomic(), connection.cursor() as cur:

@@ -8,7 +8,9 @@ from django.test import Client
 
 def _issue(client, username, password):
     return client.post(
-        "/api/v1/auth/token", data=json.dumps({"username": username, "password": password}), content_type="application/json"
+        "/api/v1/auth/token",
+        data=json.dumps({"username": username, "password": password}),
+        content_type="application/json",
     )
 
 
@@ -45,7 +47,7 @@ def test_no_token_is_401(personas):
 @pytest.mark.django_db
 def test_cannot_revoke_someone_elses_token(api):
     _s, mine = api("kam").get("auth/tokens")
-    status, body = api("kam2").delete(f"auth/tokens/{mine[0]['id']}")
+    status, _body = api("kam2").delete(f"auth/tokens/{mine[0]['id']}")
     assert status == 404
 
 

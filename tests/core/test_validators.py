@@ -17,7 +17,15 @@ def test_known_valid_npis(npi):
     validate_npi(npi)
 
 
-@pytest.mark.parametrize("npi,code", [("1234567890", "npi_check_digit"), ("123456789", "npi_format"), ("3234567893", "npi_format"), ("12345678a3", "npi_format")])
+@pytest.mark.parametrize(
+    "npi,code",
+    [
+        ("1234567890", "npi_check_digit"),
+        ("123456789", "npi_format"),
+        ("3234567893", "npi_format"),
+        ("12345678a3", "npi_format"),
+    ],
+)
 def test_invalid_npis_name_the_rule(npi, code):
     with pytest.raises(ValidationError) as exc:
         validate_npi(npi)
