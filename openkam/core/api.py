@@ -14,6 +14,7 @@ from ninja import NinjaAPI, Router, Schema
 from ninja.errors import AuthenticationError
 from ninja.errors import HttpError as NinjaHttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.pagination import PageNumberPagination
 from ninja.security import APIKeyCookie, HttpBearer
 from pydantic import Field
 
@@ -152,3 +153,16 @@ def token_revoke(request: HttpRequest, token_id: int) -> Any:
 
 
 api.add_router("/auth", auth_router)
+
+
+# --- pagination shared by every list endpoint ----------------------------------------------------
+class Page(PageNumberPagination):
+    """``?page=N&page_size=M`` (max 200) → ``{"items": [...], "count": total}``."""
+
+    class Input(Schema):
+        page: int = Field(1, ge=1)
+        page_size: int = Field(50, ge=1, le=200)
+
+    def paginate_queryset(self, queryset: Any, pagination: Any, **params: Any) -> Any:
+        offset = (pagination.page - 1) * pagination.page_size
+        return {"items": queryset[offset : offset + pagination.page_size], "count": self._items_count(queryset)}
