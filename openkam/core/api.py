@@ -157,12 +157,10 @@ api.add_router("/auth", auth_router)
 
 # --- pagination shared by every list endpoint ----------------------------------------------------
 class Page(PageNumberPagination):
-    """``?page=N&page_size=M`` (max 200) → ``{"items": [...], "count": total}``."""
+    """``?page=N&page_size=M`` (default 50, max 200) → ``{"items": [...], "count": total}``.
 
-    class Input(Schema):
-        page: int = Field(1, ge=1)
-        page_size: int = Field(50, ge=1, le=200)
+    Use as ``@paginate(Page)`` on list endpoints.
+    """
 
-    def paginate_queryset(self, queryset: Any, pagination: Any, **params: Any) -> Any:
-        offset = (pagination.page - 1) * pagination.page_size
-        return {"items": queryset[offset : offset + pagination.page_size], "count": self._items_count(queryset)}
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(page_size=50, max_page_size=200, **kwargs)
