@@ -15,7 +15,7 @@ help:
 	@echo "make bench  build a benchmark world and time the named operations (SCALE=demo|large)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { echo "Cannot create a venv: on Debian run 'apt-get install python3.11-venv'"; exit 1; }
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
 	@touch $@

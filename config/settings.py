@@ -150,6 +150,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING" if TESTING else "INFO")},
+    "loggers": {"procrastinate": {"level": "WARNING"}},
 }
 
 OPENKAM_API = "config.api.api"
