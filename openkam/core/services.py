@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from openkam.core.access import require_admin
 from openkam.core.audit import audit_action
-from openkam.core.errors import NotFound, PermissionDenied, ValidationFailed
-from openkam.core.models import ApiToken, User
+from openkam.core.errors import FieldError, NotFound, PermissionDenied, RuleViolation, ValidationFailed
+from openkam.core.models import ApiToken, Role, Team, Territory, User
 
 _LAST_USED_RESOLUTION = timedelta(minutes=5)
 
@@ -67,3 +74,332 @@ def api_token_authenticate(*, key: str) -> User | None:
     if token.last_used_at is None or now - token.last_used_at > _LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+# --- administration: users, teams, territories (admin only) ---------------------------------------
+USER_EDITABLE_FIELDS = frozenset({"first_name", "last_name", "email", "title", "role", "team_id", "manager_id"})
+TEAM_EDITABLE_FIELDS = frozenset({"name", "territory_ids"})
+TERRITORY_EDITABLE_FIELDS = frozenset({"code", "name", "country", "description"})
+_COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
+
+
+def _unknown_fields(fields: dict[str, Any], allowed: frozenset[str]) -> None:
+    unknown = sorted(set(fields) - allowed)
+    if unknown:
+        raise ValidationFailed(
+            _("Unknown field: %(f)s") % {"f": ", ".join(unknown)}, field=unknown[0], code="unknown_field"
+        )
+
+
+def _raise_if(errors: list[FieldError]) -> None:
+    if errors:
+        raise ValidationFailed(errors[0].message, errors=errors)
+
+
+def _admin_user(user_id: int) -> User:
+    user = User.objects.select_related("team", "manager").filter(pk=user_id).first()
+    if user is None:
+        raise NotFound(_("No such user."), code="user_not_found")
+    return user
+
+
+def _validate_password(password: str, user: User, errors: list[FieldError]) -> None:
+    if not password:
+        errors.append(FieldError("password", "required", _("Enter an initial password.")))
+        return
+    try:
+        validate_password(password, user)
+    except DjangoValidationError as exc:
+        errors.extend(FieldError("password", "password_weak", str(m)) for m in exc.messages)
+
+
+def _check_user(user: User, errors: list[FieldError], *, original: User | None = None) -> None:
+    """Field rules for a user about to be saved (collects every problem, writes nothing)."""
+    username = user.username
+    if not username:
+        errors.append(FieldError("username", "required", _("Enter a username.")))
+    else:
+        try:
+            UnicodeUsernameValidator()(username)
+        except DjangoValidationError:
+            errors.append(
+                FieldError(
+                    "username",
+                    "username_format",
+                    _("A username may contain only letters, digits and the characters @ . + - _"),
+                )
+            )
+        if len(username) > 150:
+            errors.append(FieldError("username", "max_length", _("A username has at most 150 characters.")))
+        elif User.objects.filter(username__iexact=username).exclude(pk=user.pk).exists():
+            errors.append(FieldError("username", "username_taken", _("This username is already taken.")))
+    for field, limit in (("first_name", 150), ("last_name", 150), ("title", 200)):
+        if len(getattr(user, field) or "") > limit:
+            errors.append(FieldError(field, "max_length", _("At most %(n)d characters.") % {"n": limit}))
+    if user.email:
+        try:
+            validate_email(user.email)
+        except DjangoValidationError:
+            errors.append(FieldError("email", "email_format", _("Enter a valid email address, e.g. name@example.com.")))
+        else:
+            if User.objects.filter(email__iexact=user.email).exclude(pk=user.pk).exists():
+                errors.append(FieldError("email", "email_taken", _("Another user already has this email address.")))
+    if user.role not in Role.values:
+        errors.append(
+            FieldError(
+                "role",
+                "invalid_choice",
+                _("Unknown role “%(r)s”; choose one of: %(c)s.") % {"r": user.role, "c": ", ".join(Role.values)},
+            )
+        )
+    if user.team_id is not None and not Team.objects.filter(pk=user.team_id).exists():
+        errors.append(FieldError("team_id", "team_not_found", _("No such team.")))
+    if user.manager_id is not None:
+        manager = User.objects.filter(pk=user.manager_id).first()
+        if manager is None:
+            errors.append(FieldError("manager_id", "manager_not_found", _("No such user.")))
+        elif user.pk is not None and manager.pk == user.pk:
+            errors.append(FieldError("manager_id", "manager_self", _("A user cannot be their own manager.")))
+        elif not manager.is_active and (original is None or original.manager_id != manager.pk):
+            errors.append(
+                FieldError(
+                    "manager_id",
+                    "manager_inactive",
+                    _("%(m)s is deactivated and cannot manage anyone.") % {"m": manager},
+                )
+            )
+
+
+def _check_manager_cycle(user: User) -> None:
+    """Refuse a reporting line that loops back to the user (A manages B manages A)."""
+    if user.pk is None or user.manager_id is None:
+        return
+    chain = [user.get_full_name() or user.username]
+    seen: set[int] = {user.pk}
+    current_id: int | None = user.manager_id
+    while current_id is not None:
+        if current_id in seen:
+            names = " → ".join([*chain, str(user)])
+            raise RuleViolation(
+                _("This would make a management cycle: %(chain)s. Choose a manager outside %(u)s's reporting line.")
+                % {"chain": names, "u": user},
+                field="manager_id",
+                code="manager_cycle",
+            )
+        seen.add(current_id)
+        row = (
+            User.objects.filter(pk=current_id).values_list("manager_id", "first_name", "last_name", "username").first()
+        )
+        if row is None:
+            return
+        chain.append(f"{row[1]} {row[2]}".strip() or row[3])
+        current_id = row[0]
+
+
+def user_create(
+    *,
+    actor: User,
+    username: str,
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    title: str = "",
+    role: str = Role.KAM,
+    team_id: int | None = None,
+    manager_id: int | None = None,
+    reason: str = "",
+) -> User:
+    """Create a user who can sign in at once with ``password`` (an administrator hands it over)."""
+    require_admin(actor)
+    user = User(
+        username=(username or "").strip(),
+        first_name=(first_name or "").strip(),
+        last_name=(last_name or "").strip(),
+        email=User.objects.normalize_email((email or "").strip()),
+        title=(title or "").strip(),
+        role=role,
+        team_id=team_id,
+        manager_id=manager_id,
+        is_active=True,
+    )
+    errors: list[FieldError] = []
+    _check_user(user, errors)
+    _validate_password(password, user, errors)
+    _raise_if(errors)
+    user.set_password(password)
+    with audit_action(actor=actor, action="core.user.create", reason=reason):
+        user.save()
+    return user
+
+
+def user_update(*, actor: User, user_id: int, reason: str = "", **fields: Any) -> User:
+    """Change a user's name, email, title, role, team or manager (not username, password or status)."""
+    require_admin(actor)
+    _unknown_fields(fields, USER_EDITABLE_FIELDS)
+    user = _admin_user(user_id)
+    original = _admin_user(user_id)
+    for key, value in fields.items():
+        setattr(user, key, value.strip() if isinstance(value, str) else value)
+    if "email" in fields:
+        user.email = User.objects.normalize_email(user.email or "")
+    if user.pk == actor.pk and original.role == Role.ADMIN and user.role != Role.ADMIN:
+        raise RuleViolation(
+            _("You cannot remove your own administrator role; ask another administrator."),
+            field="role",
+            code="admin_self_demotion",
+        )
+    errors: list[FieldError] = []
+    _check_user(user, errors, original=original)
+    _raise_if(errors)
+    _check_manager_cycle(user)
+    with audit_action(actor=actor, action="core.user.update", reason=reason):
+        user.save()
+    return user
+
+
+def user_deactivate(*, actor: User, user_id: int, reason: str = "") -> User:
+    """Stop a user from signing in or using the API. History stays; the user is never deleted."""
+    require_admin(actor)
+    user = _admin_user(user_id)
+    if user.pk == actor.pk:
+        raise RuleViolation(_("You cannot deactivate yourself; ask another administrator."), code="deactivate_self")
+    if user.is_active:
+        with audit_action(actor=actor, action="core.user.deactivate", reason=reason):
+            user.is_active = False
+            user.save(update_fields=["is_active"])
+    return user
+
+
+def user_reactivate(*, actor: User, user_id: int, reason: str = "") -> User:
+    require_admin(actor)
+    user = _admin_user(user_id)
+    if not user.is_active:
+        with audit_action(actor=actor, action="core.user.reactivate", reason=reason):
+            user.is_active = True
+            user.save(update_fields=["is_active"])
+    return user
+
+
+def user_set_password(*, actor: User, user_id: int, password: str, reason: str = "") -> User:
+    """Give a user a new password (the administrator tells them; their other sessions end)."""
+    require_admin(actor)
+    user = _admin_user(user_id)
+    errors: list[FieldError] = []
+    _validate_password(password, user, errors)
+    _raise_if(errors)
+    with audit_action(actor=actor, action="core.user.set_password", reason=reason):
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    return user
+
+
+def _territories(ids: Iterable[int] | None, errors: list[FieldError]) -> list[Territory]:
+    wanted = sorted({int(i) for i in ids or []})
+    found = list(Territory.objects.filter(pk__in=wanted))
+    missing = sorted(set(wanted) - {t.pk for t in found})
+    if missing:
+        errors.append(
+            FieldError(
+                "territory_ids",
+                "territory_not_found",
+                _("No such territory: %(ids)s") % {"ids": ", ".join(str(i) for i in missing)},
+            )
+        )
+    return found
+
+
+def _check_team(team: Team, errors: list[FieldError]) -> None:
+    if not team.name:
+        errors.append(FieldError("name", "required", _("Enter the team's name.")))
+    elif len(team.name) > 200:
+        errors.append(FieldError("name", "max_length", _("At most %(n)d characters.") % {"n": 200}))
+    elif Team.objects.filter(name__iexact=team.name).exclude(pk=team.pk).exists():
+        errors.append(FieldError("name", "team_name_taken", _("A team with this name already exists.")))
+
+
+def team_create(*, actor: User, name: str, territory_ids: Iterable[int] | None = None, reason: str = "") -> Team:
+    require_admin(actor)
+    team = Team(name=(name or "").strip())
+    errors: list[FieldError] = []
+    _check_team(team, errors)
+    territories = _territories(territory_ids, errors)
+    _raise_if(errors)
+    with audit_action(actor=actor, action="core.team.create", reason=reason):
+        team.save()
+        team.territories.set(territories)
+    return team
+
+
+def team_update(*, actor: User, team_id: int, reason: str = "", **fields: Any) -> Team:
+    """Rename a team and/or replace the territories it covers (``territory_ids``)."""
+    require_admin(actor)
+    _unknown_fields(fields, TEAM_EDITABLE_FIELDS)
+    team = Team.objects.filter(pk=team_id).first()
+    if team is None:
+        raise NotFound(_("No such team."), code="team_not_found")
+    if "name" in fields:
+        team.name = (fields["name"] or "").strip()
+    errors: list[FieldError] = []
+    _check_team(team, errors)
+    territories = _territories(fields["territory_ids"], errors) if "territory_ids" in fields else None
+    _raise_if(errors)
+    with audit_action(actor=actor, action="core.team.update", reason=reason):
+        team.save()
+        if territories is not None:
+            team.territories.set(territories)
+    return team
+
+
+def _check_territory(territory: Territory, errors: list[FieldError]) -> None:
+    if not territory.code:
+        errors.append(FieldError("code", "required", _("Enter a short code, e.g. us-northeast.")))
+    elif not re.fullmatch(r"[-a-zA-Z0-9_]{1,40}", territory.code):
+        errors.append(
+            FieldError("code", "code_format", _("A code has up to 40 letters, digits, hyphens or underscores."))
+        )
+    elif Territory.objects.filter(code__iexact=territory.code).exclude(pk=territory.pk).exists():
+        errors.append(FieldError("code", "territory_code_taken", _("Another territory already uses this code.")))
+    if not territory.name:
+        errors.append(FieldError("name", "required", _("Enter the territory's name.")))
+    elif len(territory.name) > 200:
+        errors.append(FieldError("name", "max_length", _("At most %(n)d characters.") % {"n": 200}))
+    elif Territory.objects.filter(name__iexact=territory.name).exclude(pk=territory.pk).exists():
+        errors.append(FieldError("name", "territory_name_taken", _("A territory with this name already exists.")))
+    if not _COUNTRY_RE.match(territory.country or ""):
+        errors.append(FieldError("country", "country_format", _("Use the two-letter ISO country code, e.g. US or DE.")))
+
+
+def territory_create(
+    *, actor: User, code: str, name: str, country: str = "US", description: str = "", reason: str = ""
+) -> Territory:
+    require_admin(actor)
+    territory = Territory(
+        code=(code or "").strip(),
+        name=(name or "").strip(),
+        country=(country or "").strip().upper(),
+        description=(description or "").strip(),
+    )
+    errors: list[FieldError] = []
+    _check_territory(territory, errors)
+    _raise_if(errors)
+    with audit_action(actor=actor, action="core.territory.create", reason=reason):
+        territory.save()
+    return territory
+
+
+def territory_update(*, actor: User, territory_id: int, reason: str = "", **fields: Any) -> Territory:
+    require_admin(actor)
+    _unknown_fields(fields, TERRITORY_EDITABLE_FIELDS)
+    territory = Territory.objects.filter(pk=territory_id).first()
+    if territory is None:
+        raise NotFound(_("No such territory."), code="territory_not_found")
+    for key, value in fields.items():
+        value = (value or "").strip()
+        setattr(territory, key, value.upper() if key == "country" else value)
+    errors: list[FieldError] = []
+    _check_territory(territory, errors)
+    _raise_if(errors)
+    with audit_action(actor=actor, action="core.territory.update", reason=reason):
+        territory.save()
+    return territory

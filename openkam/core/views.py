@@ -1,13 +1,17 @@
-"""Core pages: home, personal API tokens, audit trail (compliance), object history partial."""
+"""Core pages: personal API tokens, audit trail (compliance), administration (users, teams, territories)."""
 
 from __future__ import annotations
 
 import csv
+import functools
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -15,8 +19,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from openkam.core import selectors, services
-from openkam.core.access import sees_all_accounts
+from openkam.core.access import is_admin, sees_all_accounts
 from openkam.core.errors import DomainError
+from openkam.core.forms import (
+    DeactivateForm,
+    PasswordResetForm,
+    TeamForm,
+    TerritoryForm,
+    UserCreateForm,
+    UserEditForm,
+    apply_domain_error,
+)
+from openkam.core.models import Role
+from openkam.core.ui import paginate
 
 
 @login_required
@@ -111,3 +126,306 @@ def audit_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     response = StreamingHttpResponse(rows(), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="openkam-audit-{s}-to-{u}.csv"'
     return response
+
+
+# --- administration (admin role only) ----------------------------------------------------------------
+def admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Signed-in administrators only; everyone else gets the 403 page (the area is not in their menu)."""
+
+    @functools.wraps(view)
+    @login_required
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not is_admin(request.user):  # type: ignore[arg-type]
+            return render(request, "core/forbidden.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+@admin_required
+def admin_home(request: HttpRequest) -> HttpResponse:
+    actor = request.user
+    users = selectors.user_admin_list(actor=actor)  # type: ignore[arg-type]
+    role_counts = selectors.user_role_counts(actor=actor)  # type: ignore[arg-type]
+    context = {
+        "active_users": users.filter(is_active=True).count(),
+        "inactive_users": users.filter(is_active=False).count(),
+        "team_count": selectors.team_list(actor=actor).count(),  # type: ignore[arg-type]
+        "territory_count": selectors.territory_list(actor=actor).count(),  # type: ignore[arg-type]
+        "roles": [(Role(value).label, value, n) for value, n in role_counts.items()],
+        "without_team": users.filter(is_active=True, team__isnull=True).count(),
+        "events": selectors.admin_recent_changes(actor=actor, limit=12),  # type: ignore[arg-type]
+        "admin_tab": "home",
+    }
+    return render(request, "core/admin/home.html", context)
+
+
+@admin_required
+def user_list(request: HttpRequest) -> HttpResponse:
+    actor = request.user
+    status = request.GET.get("status", "active")
+    active = {"active": True, "inactive": False}.get(status)
+    role = request.GET.get("role", "")
+    users = selectors.user_admin_list(
+        actor=actor,  # type: ignore[arg-type]
+        q=request.GET.get("q", ""),
+        role=role if role in Role.values else "",
+        team_id=_int_or_none(request.GET.get("team")),
+        manager_id=_int_or_none(request.GET.get("manager")),
+        active=active,
+    )
+    context = {
+        "page_obj": paginate(request, users),
+        "roles": Role.choices,
+        "teams": selectors.team_list(actor=actor),  # type: ignore[arg-type]
+        "managers": selectors.user_list(actor=actor).filter(reports__isnull=False).distinct(),  # type: ignore[arg-type]
+        "filters": request.GET,
+        "status": status,
+        "admin_tab": "users",
+    }
+    return render(request, "core/admin/user_list.html", context)
+
+
+def _user_form_choices(actor: Any, exclude: int | None = None) -> dict[str, Any]:
+    managers = selectors.user_list(actor=actor)
+    if exclude is not None:
+        managers = managers.exclude(pk=exclude)
+    return {"teams": selectors.team_list(actor=actor), "managers": managers}
+
+
+@admin_required
+def user_create(request: HttpRequest) -> HttpResponse:
+    actor = request.user
+    form = UserCreateForm(request.POST or None, **_user_form_choices(actor))
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_create(
+                actor=actor,  # type: ignore[arg-type]
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password"],
+                **form.service_fields(),
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("%(u)s can now sign in as “%(n)s”.") % {"u": user, "n": user.username})
+            return redirect("core:user_edit", user_id=user.pk)
+    return render(request, "core/admin/user_form.html", {"form": form, "admin_tab": "users"})
+
+
+@admin_required
+def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
+    actor = request.user
+    try:
+        subject = selectors.user_get(actor=actor, user_id=user_id)  # type: ignore[arg-type]
+    except DomainError:
+        raise Http404 from None
+    initial = {
+        "first_name": subject.first_name,
+        "last_name": subject.last_name,
+        "email": subject.email,
+        "title": subject.title,
+        "role": subject.role,
+        "team": subject.team_id,
+        "manager": subject.manager_id,
+    }
+    form = UserEditForm(request.POST or None, initial=initial, **_user_form_choices(actor, exclude=subject.pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_update(
+                actor=actor,  # type: ignore[arg-type]
+                user_id=subject.pk,
+                reason=form.cleaned_data["reason"],
+                **form.service_fields(),
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("Changes to %(u)s saved.") % {"u": subject})
+            return redirect("core:user_edit", user_id=subject.pk)
+    context = {
+        "form": form,
+        "subject": subject,
+        "password_form": PasswordResetForm(),
+        "deactivate_form": DeactivateForm(),
+        "reports": subject.reports.order_by("last_name", "first_name"),
+        "events": selectors.object_history(obj=subject)[:20],
+        "admin_tab": "users",
+    }
+    return render(request, "core/admin/user_edit.html", context)
+
+
+@admin_required
+@require_POST
+def user_deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
+    form = DeactivateForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        user = services.user_deactivate(actor=request.user, user_id=user_id, reason=reason)  # type: ignore[arg-type]
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("%(u)s is deactivated and can no longer sign in.") % {"u": user})
+    return redirect("core:user_edit", user_id=user_id)
+
+
+@admin_required
+@require_POST
+def user_reactivate(request: HttpRequest, user_id: int) -> HttpResponse:
+    form = DeactivateForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        user = services.user_reactivate(actor=request.user, user_id=user_id, reason=reason)  # type: ignore[arg-type]
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("%(u)s is active again and can sign in.") % {"u": user})
+    return redirect("core:user_edit", user_id=user_id)
+
+
+@admin_required
+@require_POST
+def user_password(request: HttpRequest, user_id: int) -> HttpResponse:
+    form = PasswordResetForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return redirect("core:user_edit", user_id=user_id)
+    try:
+        user = services.user_set_password(
+            actor=request.user,  # type: ignore[arg-type]
+            user_id=user_id,
+            password=form.cleaned_data["password"],
+        )
+    except DomainError as exc:
+        for err in exc.errors or []:
+            messages.error(request, err.message)
+        if not exc.errors:
+            messages.error(request, exc.message)
+    else:
+        if user.pk == request.user.pk:
+            update_session_auth_hash(request, user)  # keep the administrator signed in
+        messages.success(request, _("New password set for %(u)s. Tell them in person or by phone.") % {"u": user})
+    return redirect("core:user_edit", user_id=user_id)
+
+
+@admin_required
+def team_list(request: HttpRequest) -> HttpResponse:
+    teams = selectors.team_list(actor=request.user, q=request.GET.get("q", ""))  # type: ignore[arg-type]
+    return render(request, "core/admin/team_list.html", {"page_obj": paginate(request, teams), "admin_tab": "teams"})
+
+
+def _team_form(request: HttpRequest, team: Any = None) -> HttpResponse:
+    actor = request.user
+    initial = {"name": team.name, "territories": [t.pk for t in team.territories.all()]} if team else None
+    form = TeamForm(request.POST or None, initial=initial, territories=selectors.territory_list(actor=actor))  # type: ignore[arg-type]
+    if request.method == "POST" and form.is_valid():
+        territory_ids = [t.pk for t in form.cleaned_data["territories"]]
+        try:
+            if team is None:
+                team = services.team_create(
+                    actor=actor,  # type: ignore[arg-type]
+                    name=form.cleaned_data["name"],
+                    territory_ids=territory_ids,
+                    reason=form.cleaned_data["reason"],
+                )
+                messages.success(request, _("Team “%(t)s” created.") % {"t": team})
+            else:
+                team = services.team_update(
+                    actor=actor,  # type: ignore[arg-type]
+                    team_id=team.pk,
+                    name=form.cleaned_data["name"],
+                    territory_ids=territory_ids,
+                    reason=form.cleaned_data["reason"],
+                )
+                messages.success(request, _("Team “%(t)s” saved.") % {"t": team})
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            return redirect("core:team_list")
+    context = {
+        "form": form,
+        "team": team,
+        "members": team.members.order_by("-is_active", "last_name", "first_name") if team else [],
+        "events": selectors.object_history(obj=team)[:10] if team else [],
+        "admin_tab": "teams",
+    }
+    return render(request, "core/admin/team_form.html", context)
+
+
+@admin_required
+def team_create(request: HttpRequest) -> HttpResponse:
+    return _team_form(request)
+
+
+@admin_required
+def team_edit(request: HttpRequest, team_id: int) -> HttpResponse:
+    try:
+        team = selectors.team_get(actor=request.user, team_id=team_id)  # type: ignore[arg-type]
+    except DomainError:
+        raise Http404 from None
+    return _team_form(request, team)
+
+
+@admin_required
+def territory_list(request: HttpRequest) -> HttpResponse:
+    territories = selectors.territory_list(actor=request.user, q=request.GET.get("q", ""))  # type: ignore[arg-type]
+    return render(
+        request,
+        "core/admin/territory_list.html",
+        {"page_obj": paginate(request, territories), "admin_tab": "territories"},
+    )
+
+
+def _territory_form(request: HttpRequest, territory: Any = None) -> HttpResponse:
+    actor = request.user
+    initial = {k: getattr(territory, k) for k in ("code", "name", "country", "description")} if territory else None
+    form = TerritoryForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        reason = data.pop("reason")
+        try:
+            if territory is None:
+                territory = services.territory_create(actor=actor, reason=reason, **data)  # type: ignore[arg-type]
+                messages.success(request, _("Territory “%(t)s” created.") % {"t": territory})
+            else:
+                territory = services.territory_update(
+                    actor=actor,  # type: ignore[arg-type]
+                    territory_id=territory.pk,
+                    reason=reason,
+                    **data,
+                )
+                messages.success(request, _("Territory “%(t)s” saved.") % {"t": territory})
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            return redirect("core:territory_list")
+    context = {
+        "form": form,
+        "territory": territory,
+        "events": selectors.object_history(obj=territory)[:10] if territory else [],
+        "admin_tab": "territories",
+    }
+    return render(request, "core/admin/territory_form.html", context)
+
+
+@admin_required
+def territory_create(request: HttpRequest) -> HttpResponse:
+    return _territory_form(request)
+
+
+@admin_required
+def territory_edit(request: HttpRequest, territory_id: int) -> HttpResponse:
+    try:
+        territory = selectors.territory_get(actor=request.user, territory_id=territory_id)  # type: ignore[arg-type]
+    except DomainError:
+        raise Http404 from None
+    return _territory_form(request, territory)
