@@ -8,12 +8,29 @@ below those in the hierarchy. Compliance and admin see all accounts.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import Q, QuerySet
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from openkam.accounts.models import Account, AccountTeamMember
+from openkam.accounts.models import Account, AccountAffiliation, AccountTeamMember
 from openkam.core.access import sees_all_accounts
 from openkam.core.errors import NotFound
 from openkam.core.models import Role, Territory, User
@@ -55,3 +72,239 @@ def account_get(*, actor: User, account_id: int) -> Account:
     if account is None:
         raise NotFound(_("No such account."), code="account_not_found")
     return account
+
+
+def _children_count() -> Any:
+    """``children_count`` annotation: direct children of each row (one correlated count, no GROUP BY join)."""
+    counts = (
+        Account.objects.filter(parent_id=OuterRef("pk"))
+        .order_by()
+        .values("parent_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
+
+
+def _visible_parent_name(actor: User) -> Any:
+    """The parent's name only when the actor may see the parent (a child's visibility never reveals it)."""
+    visible = account_scope(actor=actor).filter(pk=OuterRef("parent_id")).values("name")[:1]
+    return Subquery(visible)
+
+
+def account_list(
+    *,
+    actor: User,
+    q: str = "",
+    type: str | None = None,
+    kam_level: str | None = None,
+    owner_id: int | None = None,
+    country: str | None = None,
+    status: str | None = None,
+    parent_id: int | None = None,
+) -> QuerySet[Account]:
+    """Visible accounts, filtered, annotated ``children_count`` and ``parent_name`` (when visible).
+
+    ``q`` matches name or city (contains) and CMS CCN or NPI (starts with).
+    """
+    qs = account_scope(actor=actor).select_related("owner")
+    q = (q or "").strip()
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(city__icontains=q) | Q(ccn__istartswith=q) | Q(npi__startswith=q))
+    if type:
+        qs = qs.filter(type=type)
+    if kam_level:
+        qs = qs.filter(kam_level=kam_level)
+    if owner_id:
+        qs = qs.filter(owner_id=owner_id)
+    if country:
+        qs = qs.filter(country=country.upper())
+    if status:
+        qs = qs.filter(status=status)
+    if parent_id:
+        qs = qs.filter(parent_id=parent_id)
+    return qs.annotate(children_count=_children_count(), parent_name=_visible_parent_name(actor)).order_by("name", "pk")
+
+
+def account_countries(*, actor: User) -> list[str]:
+    """The distinct countries of the visible accounts (for a filter)."""
+    return list(account_scope(actor=actor).order_by("country").values_list("country", flat=True).distinct())
+
+
+def account_ancestors(*, actor: User, account: Account) -> list[Account]:
+    """The visible accounts above ``account``, root first (one query). Invisible ancestors are left out."""
+    if not account.ancestors:
+        return []
+    rows = {a.pk: a for a in account_scope(actor=actor).filter(pk__in=account.ancestors).only("pk", "name", "type")}
+    return [rows[pk] for pk in account.ancestors if pk in rows]
+
+
+def account_children(*, actor: User, account: Account) -> QuerySet[Account]:
+    """The direct children of a visible account (visible too: everything below a visible account is),
+    annotated ``children_count``."""
+    return (
+        Account.objects.filter(parent_id=account.pk)
+        .select_related("owner")
+        .annotate(children_count=_children_count())
+        .order_by("name", "pk")
+    )
+
+
+def account_child_rollup(
+    *, account: Account, rows: QuerySet[Any], account_field: str = "account", count: str = "pk"
+) -> dict[int, int]:
+    """Roll rows held anywhere below ``account`` up to its direct children, in ONE grouped query.
+
+    ``rows`` is any (already access-restricted) queryset whose ``account_field`` points to an Account
+    (``""`` when the rows are accounts); returns ``{child_id: number of distinct <count>}`` counting the
+    rows at the child itself and everywhere below it. Used for "stakeholders / open plans per child".
+    """
+    prefix = f"{account_field}__" if account_field else ""
+    child_index = len(account.ancestors) + 1  # where a direct child sits in a descendant's ``ancestors``
+    child = Case(
+        When(**{f"{prefix}parent_id": account.pk}, then=F(f"{prefix}id")),
+        default=F(f"{prefix}ancestors__{child_index}"),
+        output_field=BigIntegerField(),
+    )
+    grouped = (
+        rows.filter(**{f"{prefix}ancestors__contains": [account.pk]})
+        .order_by()
+        .annotate(_child=child)
+        .values("_child")
+        .annotate(_n=Count(count, distinct=True))
+        .values_list("_child", "_n")
+    )
+    return dict(grouped)
+
+
+def account_descendant_counts(*, account: Account) -> dict[int, int]:
+    """``{child_id: number of accounts below that child}`` for each direct child (one query)."""
+    below_children = Account.objects.filter(depth__gt=len(account.ancestors) + 1)
+    return account_child_rollup(account=account, rows=below_children, account_field="")
+
+
+def account_descendant_total(*, account: Account) -> int:
+    return Account.objects.filter(ancestors__contains=[account.pk]).count()
+
+
+def _is_current() -> Case:
+    today = timezone.localdate()
+    return Case(
+        When(
+            (Q(start_date__isnull=True) | Q(start_date__lte=today))
+            & (Q(end_date__isnull=True) | Q(end_date__gte=today)),
+            then=Value(True),
+        ),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+
+
+def account_team(*, actor: User, account: Account, include_ended: bool = True) -> QuerySet[AccountTeamMember]:
+    """The team of a visible account, current members first, annotated ``is_current``."""
+    qs = AccountTeamMember.objects.filter(account_id=account.pk).select_related("user")
+    qs = qs.annotate(is_current=_is_current())
+    if not include_ended:
+        qs = qs.filter(is_current=True)
+    return qs.order_by("-is_current", "start_date", "user__last_name", "pk")
+
+
+def account_team_inherited(*, actor: User, account: Account) -> QuerySet[AccountTeamMember]:
+    """Current members of the teams of the (visible) accounts above ``account``: the people who cover it
+    through a parent, nearest parent first, in one query."""
+    if not account.ancestors:
+        return AccountTeamMember.objects.none()
+    return (
+        AccountTeamMember.objects.filter(account_id__in=account.ancestors, account__in=account_scope(actor=actor))
+        .annotate(is_current=_is_current())
+        .filter(is_current=True)
+        .select_related("user", "account")
+        .order_by("-account__depth", "start_date", "pk")
+    )
+
+
+def account_team_member_get(*, actor: User, member_id: int, account_id: int | None = None) -> AccountTeamMember:
+    """One team membership of a visible account, or NotFound."""
+    qs = AccountTeamMember.objects.filter(pk=member_id, account__in=account_scope(actor=actor))
+    if account_id is not None:
+        qs = qs.filter(account_id=account_id)
+    member = qs.select_related("account", "user").annotate(is_current=_is_current()).first()
+    if member is None:
+        raise NotFound(_("No such team member."), code="team_member_not_found")
+    return member
+
+
+def account_affiliations(*, actor: User, account: Account, include_ended: bool = True) -> QuerySet[AccountAffiliation]:
+    """Affiliations of a visible account in both directions, annotated ``is_current``, ``outgoing``
+    (the account is ``from_account``) and ``other_visible`` (the actor may open the other account)."""
+    scope = account_scope(actor=actor)
+    qs = (
+        AccountAffiliation.objects.filter(Q(from_account_id=account.pk) | Q(to_account_id=account.pk))
+        .select_related("from_account", "to_account")
+        .annotate(
+            is_current=_is_current(),
+            outgoing=Case(
+                When(from_account_id=account.pk, then=Value(True)), default=Value(False), output_field=BooleanField()
+            ),
+        )
+    )
+    qs = qs.annotate(
+        other_visible=Case(
+            When(outgoing=True, then=Exists(scope.filter(pk=OuterRef("to_account_id")))),
+            default=Exists(scope.filter(pk=OuterRef("from_account_id"))),
+            output_field=BooleanField(),
+        )
+    )
+    if not include_ended:
+        qs = qs.filter(is_current=True)
+    return qs.order_by("-is_current", "type", "pk")
+
+
+def affiliation_get(*, actor: User, affiliation_id: int, account_id: int | None = None) -> AccountAffiliation:
+    """One affiliation with at least one visible side (and, with ``account_id``, of that account), or NotFound."""
+    scope = account_scope(actor=actor)
+    qs = AccountAffiliation.objects.filter(pk=affiliation_id)
+    if account_id is not None:
+        qs = qs.filter(Q(from_account_id=account_id) | Q(to_account_id=account_id))
+    aff = (
+        qs.filter(Q(from_account__in=scope) | Q(to_account__in=scope))
+        .select_related("from_account", "to_account")
+        .annotate(is_current=_is_current())
+        .first()
+    )
+    if aff is None:
+        raise NotFound(_("No such affiliation."), code="affiliation_not_found")
+    return aff
+
+
+def account_picker(
+    *,
+    actor: User,
+    q: str = "",
+    exclude_subtree_of: int | None = None,
+    include_id: int | None = None,
+    limit: int = 50,
+) -> list[Account]:
+    """A short list of visible accounts matching ``q`` (for parent / affiliation pickers), in one query.
+
+    ``exclude_subtree_of`` leaves out an account and everything below it (the places a move would make a
+    cycle); ``include_id`` keeps the currently chosen account in the list even when it does not match.
+    """
+    scope = account_scope(actor=actor)
+    qs = scope
+    q = (q or "").strip()
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(city__icontains=q) | Q(ccn__istartswith=q) | Q(npi__startswith=q))
+    if exclude_subtree_of:
+        qs = qs.exclude(pk=exclude_subtree_of).exclude(ancestors__contains=[exclude_subtree_of])
+    qs = qs.only("pk", "name", "type", "city", "state").order_by("name", "pk")
+    if include_id:
+        chosen = scope.filter(pk=include_id).only("pk", "name", "type", "city", "state")
+        return list((chosen.union(qs[:limit], all=False)).order_by("name", "pk"))
+    return list(qs[:limit])
+
+
+def account_owners(*, actor: User) -> list[User]:
+    """The people who own at least one visible account (for the owner filter), in one query."""
+    owners = account_scope(actor=actor).filter(owner_id__isnull=False).values("owner_id")
+    return list(User.objects.filter(pk__in=owners).order_by("last_name", "first_name", "username"))

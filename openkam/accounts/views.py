@@ -1,1 +1,454 @@
-"""(filled in as the app grows)"""
+"""Account pages: the list, Account 360, create/edit/move, and the team and affiliation forms.
+
+Thin: parse input → call selectors/services → render. Account 360 composes other apps' selectors
+(positions, plans, interactions) and rolls them up per child in a constant number of queries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from openkam.accounts import selectors, services
+from openkam.accounts.forms import (
+    AccountFilterForm,
+    AccountForm,
+    AccountMoveForm,
+    AffiliationForm,
+    TeamMemberForm,
+)
+from openkam.accounts.models import Account
+from openkam.activities.selectors import interaction_list
+from openkam.core.access import can_write
+from openkam.core.errors import DomainError, NotFound
+from openkam.core.forms import apply_domain_error
+from openkam.core.models import Territory, User
+from openkam.core.selectors import object_history, object_history_many, user_list
+from openkam.core.ui import paginate
+from openkam.plans.selectors import plan_list
+from openkam.stakeholders import selectors as stakeholder_selectors
+from openkam.stakeholders.selectors import account_positions
+
+# Plans still being worked (everything but closed), in lifecycle order.
+OPEN_PLAN_STATUSES = ("draft", "in_review", "approved", "active")
+POSITIONS_SHOWN = 50
+PLANS_SHOWN = 10
+INTERACTIONS_SHOWN = 10
+HISTORY_SHOWN = 50
+
+
+def _actor(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _forbidden(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/forbidden.html", status=403)
+
+
+def _get_account(request: HttpRequest, pk: int) -> Account:
+    try:
+        return selectors.account_get(actor=_actor(request), account_id=pk)
+    except NotFound:
+        raise Http404(_("No such account.")) from None
+
+
+# --- list -----------------------------------------------------------------------------------------
+@login_required
+@require_GET
+def account_list(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    form = AccountFilterForm(
+        request.GET or None,
+        owners=selectors.account_owners(actor=actor),
+        countries=selectors.account_countries(actor=actor),
+    )
+    filters: dict[str, Any] = {}
+    if form.is_bound and form.is_valid():
+        filters = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+    accounts = selectors.account_list(actor=actor, **filters)
+    page = paginate(request, accounts)
+    return render(
+        request,
+        "accounts/list.html",
+        {
+            "form": form,
+            "page_obj": page,
+            "filtered": bool(filters),
+            "can_create": services.can_create_account(actor),
+        },
+    )
+
+
+# --- Account 360 ----------------------------------------------------------------------------------
+def _team_context(request: HttpRequest, account: Account, form: TeamMemberForm | None = None) -> dict[str, Any]:
+    actor = _actor(request)
+    writable = can_write(actor)
+    if form is None and writable:
+        form = TeamMemberForm(users=list(user_list(actor=actor)), auto_id="team_%s")
+    team: list[Any] = list(selectors.account_team(actor=actor, account=account))  # annotated is_current
+    return {
+        "account": account,
+        "team_current": [m for m in team if m.is_current],
+        "team_former": [m for m in team if not m.is_current],
+        "team_inherited": list(selectors.account_team_inherited(actor=actor, account=account)),
+        "team_form": form,
+        "can_write": writable,
+    }
+
+
+def _affiliation_context(request: HttpRequest, account: Account, form: AffiliationForm | None = None) -> dict[str, Any]:
+    actor = _actor(request)
+    writable = can_write(actor)
+    if form is None and writable:
+        candidates = selectors.account_picker(actor=actor, limit=30)
+        form = AffiliationForm(account_id=account.pk, candidates=candidates, auto_id="aff_%s")
+    affiliations: list[Any] = list(selectors.account_affiliations(actor=actor, account=account))
+    return {
+        "account": account,
+        "affiliations_current": [a for a in affiliations if a.is_current],
+        "affiliations_former": [a for a in affiliations if not a.is_current],
+        "affiliation_form": form,
+        "can_write": writable,
+    }
+
+
+def _committees(actor: User, account: Account) -> list[Any] | None:
+    """The account's committees through the stakeholders app's selector, when it offers one."""
+    committee_list = getattr(stakeholder_selectors, "committee_list", None)
+    if committee_list is None:
+        return None
+    return list(committee_list(actor=actor, account=account))
+
+
+def _history(account: Account, team_ctx: dict[str, Any], aff_ctx: dict[str, Any]) -> list[Any]:
+    """The account's own changes plus those of its team memberships and affiliations, newest first
+    (one query per kind of row, whatever their number)."""
+    team = [*team_ctx["team_current"], *team_ctx["team_former"]]
+    affiliations = [*aff_ctx["affiliations_current"], *aff_ctx["affiliations_former"]]
+    events = list(object_history(obj=account)[:HISTORY_SHOWN])
+    for rows in (team, affiliations):
+        if rows:
+            events += list(object_history_many(objs=rows)[:HISTORY_SHOWN])
+    events.sort(key=lambda e: (e.pgh_created_at, e.pgh_id), reverse=True)
+    return events[:HISTORY_SHOWN]
+
+
+@login_required
+@require_GET
+def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    account = _get_account(request, pk)
+    today = timezone.localdate()
+
+    children = list(selectors.account_children(actor=actor, account=account))
+    current_positions = account_positions(actor=actor, account=account, include_descendants=True, include_ended=False)
+    open_plans = plan_list(actor=actor, account=account, include_descendants=True, statuses=OPEN_PLAN_STATUSES)
+    descendants = selectors.account_descendant_counts(account=account)
+    stakeholders_per_child = selectors.account_child_rollup(
+        account=account, rows=current_positions, count="stakeholder_id"
+    )
+    plans_per_child = selectors.account_child_rollup(account=account, rows=open_plans)
+    for child in children:
+        child.descendant_count = descendants.get(child.pk, 0)  # type: ignore[attr-defined]
+        child.stakeholder_count = stakeholders_per_child.get(child.pk, 0)  # type: ignore[attr-defined]
+        child.open_plan_count = plans_per_child.get(child.pk, 0)  # type: ignore[attr-defined]
+
+    positions_qs = account_positions(actor=actor, account=account, include_descendants=True)
+    positions = list(positions_qs[:POSITIONS_SHOWN])
+    interactions = interaction_list(actor=actor, account=account, include_descendants=True)
+    recent_since = timezone.now() - dt.timedelta(days=90)
+
+    team_ctx = _team_context(request, account)
+    aff_ctx = _affiliation_context(request, account)
+    history = _history(account, team_ctx, aff_ctx)
+
+    context = {
+        "account": account,
+        "ancestors": selectors.account_ancestors(actor=actor, account=account),
+        "children": children,
+        "kpi": {
+            "descendants": selectors.account_descendant_total(account=account),
+            "stakeholders": current_positions.order_by().values("stakeholder_id").distinct().count(),
+            "open_plans": open_plans.count(),
+            "interactions_90d": interactions.filter(occurred_at__gte=recent_since).count(),
+        },
+        "positions": positions,
+        "positions_total": positions_qs.count(),
+        "plans": list(open_plans[:PLANS_SHOWN]),
+        "interactions": list(interactions[:INTERACTIONS_SHOWN]),
+        "committees": _committees(actor, account),
+        "history": history,
+        "today": today,
+        "can_create_child": services.can_create_account(actor),
+        "position_add_url": _optional_url("stakeholders:position_add", query=f"account={account.pk}"),
+        **team_ctx,
+        **aff_ctx,
+    }
+    return render(request, "accounts/detail.html", context)
+
+
+# --- create / edit / move -------------------------------------------------------------------------
+def _form_choices(actor: User) -> dict[str, Any]:
+    return {"owners": list(user_list(actor=actor)), "territories": list(Territory.objects.order_by("name"))}
+
+
+def _optional_url(name: str, *args: Any, query: str = "") -> str | None:
+    """A URL of another area when that area offers it (areas are wired independently)."""
+    try:
+        url = reverse(name, args=args)
+    except NoReverseMatch:
+        return None
+    return f"{url}?{query}" if query else url
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@login_required
+def account_create(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    if not services.can_create_account(actor):
+        return _forbidden(request)
+    chosen = _int(request.POST.get("parent_id") if request.method == "POST" else request.GET.get("parent"))
+    parents = selectors.account_picker(actor=actor, include_id=chosen)
+    initial: dict[str, Any] = {"parent_id": chosen, "owner_id": actor.pk, "country": "US"}
+    parent = next((p for p in parents if p.pk == chosen), None) if chosen else None
+    if parent is not None:  # a child usually sits where its parent is
+        initial.update(city=parent.city, state=parent.state, country=parent.country)
+    form = AccountForm(request.POST or None, initial=initial, parents=parents, **_form_choices(actor))
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = services.account_create(
+                actor=actor,
+                parent_id=form.cleaned_data.get("parent_id"),
+                reason=form.cleaned_data.get("reason", ""),
+                **form.service_fields(),
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("Account “%(name)s” created.") % {"name": account.name})
+            return redirect("accounts:detail", pk=account.pk)
+    return render(request, "accounts/form.html", {"form": form, "account": None})
+
+
+@login_required
+def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    account = _get_account(request, pk)
+    if not can_write(actor):
+        return _forbidden(request)
+    fields = [f for f in AccountForm.base_fields if f not in ("parent_id", "reason", "owner_id", "territory_id")]
+    initial = {f: getattr(account, f) for f in fields}
+    initial.update(owner_id=account.owner_id, territory_id=account.territory_id)
+    form = AccountForm(request.POST or None, initial=initial, **_form_choices(actor))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.account_update(
+                actor=actor, account=account, reason=form.cleaned_data.get("reason", ""), **form.service_fields()
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("Account saved."))
+            return redirect("accounts:detail", pk=account.pk)
+    return render(request, "accounts/form.html", {"form": form, "account": account})
+
+
+@login_required
+def account_move(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    account = _get_account(request, pk)
+    if not can_write(actor):
+        return _forbidden(request)
+    chosen = _int(request.POST.get("parent_id")) if request.method == "POST" else account.parent_id
+    parents = selectors.account_picker(actor=actor, exclude_subtree_of=account.pk, include_id=chosen)
+    form = AccountMoveForm(
+        request.POST or None, initial={"parent_id": account.parent_id}, account_id=account.pk, parents=parents
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.account_move(
+                actor=actor,
+                account=account,
+                new_parent_id=form.cleaned_data.get("parent_id"),
+                reason=form.cleaned_data.get("reason", ""),
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("“%(name)s” moved.") % {"name": account.name})
+            return redirect("accounts:detail", pk=account.pk)
+    return render(
+        request,
+        "accounts/move.html",
+        {"form": form, "account": account, "ancestors": selectors.account_ancestors(actor=actor, account=account)},
+    )
+
+
+@login_required
+@require_GET
+def account_options(request: HttpRequest) -> HttpResponse:
+    """``<option>`` elements for the account pickers (HTMX): visible accounts matching ``q``."""
+    accounts = selectors.account_picker(
+        actor=_actor(request), q=request.GET.get("q", ""), exclude_subtree_of=_int(request.GET.get("exclude"))
+    )
+    return render(request, "accounts/_options.html", {"accounts": accounts})
+
+
+# --- team -----------------------------------------------------------------------------------------
+def _partial_or_redirect(
+    request: HttpRequest, account: Account, template: str, context: dict[str, Any], anchor: str
+) -> HttpResponse:
+    if getattr(request, "htmx", False):
+        return render(request, template, context)
+    return redirect(reverse("accounts:detail", kwargs={"pk": account.pk}) + anchor)
+
+
+@login_required
+@require_POST
+def team_member_add(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    account = _get_account(request, pk)
+    if not can_write(actor):
+        return _forbidden(request)
+    form = TeamMemberForm(request.POST, users=list(user_list(actor=actor)), auto_id="team_%s")
+    if form.is_valid():
+        try:
+            member = services.account_team_member_add(
+                actor=actor,
+                account=account,
+                user_id=form.cleaned_data["user_id"],
+                role=form.cleaned_data["role"],
+                function=form.cleaned_data.get("function") or "",
+                start_date=form.cleaned_data.get("start_date"),
+                end_date=form.cleaned_data.get("end_date"),
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            note = _("%(user)s added to the team.") % {"user": member.user}
+            if not getattr(request, "htmx", False):
+                messages.success(request, note)
+            return _partial_or_redirect(
+                request, account, "accounts/_team.html", {**_team_context(request, account), "note": note}, "#team"
+            )
+    if getattr(request, "htmx", False):
+        return render(request, "accounts/_team.html", {**_team_context(request, account, form), "form_open": True})
+    return render(
+        request,
+        "accounts/subform.html",
+        {"form": form, "account": account, "title": _("Add a team member"), "action": request.path},
+    )
+
+
+@login_required
+@require_POST
+def team_member_end(request: HttpRequest, pk: int, member_id: int) -> HttpResponse:
+    actor = _actor(request)
+    account = _get_account(request, pk)
+    if not can_write(actor):
+        return _forbidden(request)
+    note = error = None
+    try:
+        member = services.account_team_member_end(actor=actor, member=member_id, account_id=account.pk)
+        if member.end_date is not None and member.end_date >= timezone.localdate():  # joined today: ends tonight
+            note = _("%(user)s's membership ends on %(d)s.") % {"user": member.user, "d": member.end_date.isoformat()}
+        else:
+            note = _("%(user)s is no longer on the team.") % {"user": member.user}
+    except NotFound:
+        raise Http404(_("No such team member.")) from None
+    except DomainError as exc:
+        error = exc.message
+    if not getattr(request, "htmx", False):
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, str(note))
+    return _partial_or_redirect(
+        request,
+        account,
+        "accounts/_team.html",
+        {**_team_context(request, account), "note": note, "error": error},
+        "#team",
+    )
+
+
+# --- affiliations ---------------------------------------------------------------------------------
+@login_required
+@require_POST
+def affiliation_add(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    account = _get_account(request, pk)
+    if not can_write(actor):
+        return _forbidden(request)
+    chosen = _int(request.POST.get("to_account_id"))
+    candidates = selectors.account_picker(actor=actor, include_id=chosen, limit=30)
+    form = AffiliationForm(request.POST, account_id=account.pk, candidates=candidates, auto_id="aff_%s")
+    if form.is_valid():
+        try:
+            aff = services.affiliation_create(actor=actor, from_account=account, **form.cleaned_data)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            note = _("Affiliation with “%(name)s” added.") % {"name": aff.to_account.name}
+            if not getattr(request, "htmx", False):
+                messages.success(request, note)
+            return _partial_or_redirect(
+                request,
+                account,
+                "accounts/_affiliations.html",
+                {**_affiliation_context(request, account), "note": note},
+                "#affiliations",
+            )
+    if getattr(request, "htmx", False):
+        return render(
+            request, "accounts/_affiliations.html", {**_affiliation_context(request, account, form), "form_open": True}
+        )
+    return render(
+        request,
+        "accounts/subform.html",
+        {"form": form, "account": account, "title": _("Add an affiliation"), "action": request.path},
+    )
+
+
+@login_required
+@require_POST
+def affiliation_end(request: HttpRequest, pk: int, affiliation_id: int) -> HttpResponse:
+    actor = _actor(request)
+    account = _get_account(request, pk)
+    if not can_write(actor):
+        return _forbidden(request)
+    note = error = None
+    try:
+        services.affiliation_end(actor=actor, affiliation=affiliation_id, account_id=account.pk)
+        note = _("Affiliation ended.")
+    except NotFound:
+        raise Http404(_("No such affiliation.")) from None
+    except DomainError as exc:
+        error = exc.message
+    if not getattr(request, "htmx", False):
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, str(note))
+    return _partial_or_redirect(
+        request,
+        account,
+        "accounts/_affiliations.html",
+        {**_affiliation_context(request, account), "note": note, "error": error},
+        "#affiliations",
+    )
