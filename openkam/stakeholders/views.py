@@ -188,7 +188,9 @@ def _create_person(request: HttpRequest, account: Account | None) -> HttpRespons
             apply_domain_error(form, exc)
         else:
             messages.success(request, _("%(name)s was added.") % {"name": person.display_name})
-            return redirect(_next_url(request, reverse("stakeholders:detail", args=[person.pk])))
+            # from an account's page, back to the account (mapping several people in a row); else the person
+            default = account_url(account.pk) if account else reverse("stakeholders:detail", args=[person.pk])
+            return redirect(_next_url(request, default))
     return _render_new(request, form, account)
 
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from openkam.stakeholders import selectors
 from openkam.stakeholders.models import Committee, Position, Stakeholder
+from openkam.stakeholders.views import account_url
 from tests import factories as f
 
 from .conftest import CARDIOLOGY, bad_check_digit, make_npi
@@ -128,7 +129,7 @@ def test_kam_adds_a_new_person_from_an_account(web, world):
     html = text(client.get(url))
     assert "Add a stakeholder at Beacon General Hospital" in html and 'data-testid="fixed-account"' in html
     resp = client.post(url, new_person_post(world, account=world.hospital.pk))
-    assert resp.status_code == 302
+    assert resp.status_code == 302 and resp["Location"] == account_url(world.hospital.pk)  # back to the account
     s = Stakeholder.objects.get(last_name="Hopper")
     assert s.country == "US" and s.specialty_id == CARDIOLOGY
     p = Position.objects.get(stakeholder=s)
@@ -143,6 +144,12 @@ def test_bad_npi_shows_the_error_next_to_the_field_and_writes_nothing(web, world
     assert 'data-testid="error-npi"' in html and "check digit" in html
     assert not Stakeholder.objects.exists()
     assert "Cardiovascular Disease" in html  # the chosen specialty is still selected
+
+
+def test_create_from_the_list_goes_to_the_new_person(web, world):
+    resp = web("kam").post(reverse("stakeholders:create"), new_person_post(world, account=world.hospital.pk))
+    s = Stakeholder.objects.get(last_name="Hopper")
+    assert resp["Location"] == reverse("stakeholders:detail", args=[s.pk])
 
 
 def test_create_page_account_picker_and_invisible_account(web, world):
