@@ -2,10 +2,10 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from config.api import api
-from openkam.core import views as core_views
+from openkam.workspace import views as workspace_views
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", workspace_views.home, name="home"),
     path(
         "login/",
         auth_views.LoginView.as_view(template_name="core/login.html", redirect_authenticated_user=True),
@@ -14,6 +14,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/v1/", api.urls),
     path("", include("openkam.core.urls")),
+    path("", include("openkam.workspace.urls")),
     path("accounts/", include("openkam.accounts.urls")),
     path("stakeholders/", include("openkam.stakeholders.urls")),
     path("portfolio/", include("openkam.portfolio.urls")),

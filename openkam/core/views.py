@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from openkam.core import selectors, services
 from openkam.core.access import is_admin, sees_all_accounts
-from openkam.core.errors import DomainError
+from openkam.core.errors import DomainError, FieldError
 from openkam.core.forms import (
     DeactivateForm,
     PasswordResetForm,
@@ -32,11 +32,6 @@ from openkam.core.forms import (
 )
 from openkam.core.models import Role
 from openkam.core.ui import paginate
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    return redirect("accounts:list")
 
 
 @login_required
@@ -142,6 +137,15 @@ def admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     return wrapper
 
 
+_FORM_FIELDS = {"team_id": "team", "manager_id": "manager", "territory_ids": "territories"}
+
+
+def _apply_error(form: Any, exc: DomainError) -> None:
+    """Service field names (``team_id``, ``manager_id``, ``territory_ids``) → the form's fields, shown there."""
+    exc.errors = [FieldError(_FORM_FIELDS.get(e.field, e.field), e.code, e.message) for e in exc.errors]
+    apply_domain_error(form, exc)
+
+
 def _int_or_none(value: str | None) -> int | None:
     try:
         return int(value) if value else None
@@ -213,7 +217,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
                 **form.service_fields(),
             )
         except DomainError as exc:
-            apply_domain_error(form, exc)
+            _apply_error(form, exc)
         else:
             messages.success(request, _("%(u)s can now sign in as “%(n)s”.") % {"u": user, "n": user.username})
             return redirect("core:user_edit", user_id=user.pk)
@@ -246,7 +250,7 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
                 **form.service_fields(),
             )
         except DomainError as exc:
-            apply_domain_error(form, exc)
+            _apply_error(form, exc)
         else:
             messages.success(request, _("Changes to %(u)s saved.") % {"u": subject})
             return redirect("core:user_edit", user_id=subject.pk)
@@ -348,7 +352,7 @@ def _team_form(request: HttpRequest, team: Any = None) -> HttpResponse:
                 )
                 messages.success(request, _("Team “%(t)s” saved.") % {"t": team})
         except DomainError as exc:
-            apply_domain_error(form, exc)
+            _apply_error(form, exc)
         else:
             return redirect("core:team_list")
     context = {

@@ -461,3 +461,12 @@ def test_user_list_page_filters_and_constant_queries(web, personas):
     for i in range(20):
         f.UserFactory(username=f"bulk{i}", team=team, manager=personas["lead"])
     assert count() == small
+
+
+def test_openapi_schema_documents_the_admin_api(personas):
+    schema = Client().get("/api/v1/openapi.json").json()
+    paths = schema["paths"]
+    assert {"/api/v1/admin/users", "/api/v1/admin/users/{user_id}", "/api/v1/admin/teams", "/api/v1/me"} <= set(paths)
+    create = paths["/api/v1/admin/users"]["post"]
+    assert {"201", "403", "422"} <= set(create["responses"])
+    assert "manager_cycle" in paths["/api/v1/admin/users/{user_id}"]["patch"]["description"]
