@@ -1,0 +1,79 @@
+"""Interactions in a real browser: a KAM logs a visit through the form (HTMX pickers) and finds it in the
+list; the MSL never sees it because it is commercial-only."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from openkam.activities.models import Interaction
+from tests.activities.conftest import scene  # noqa: F401  (fixture)
+from tests.browser.conftest import shot
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_kam_logs_an_interaction_and_msl_does_not_see_it(scene, page, login):  # noqa: F811
+    login("kam")
+    page.goto("/interactions/")
+    expect(page.get_by_role("heading", name="Interactions")).to_be_visible()
+    shot(page, "interactions-list-kam-before")
+    page.get_by_test_id("log-interaction").click()
+    expect(page.get_by_text("Choose the account first")).to_be_visible()
+
+    # choosing the account loads its people and plans (HTMX)
+    page.select_option("[data-testid=account-select]", label="Beacon General Hospital · Hospital")
+    expect(page.get_by_text("Dr. Ada Heart, MD")).to_be_visible()
+    expect(page.get_by_text("Cora Harbor")).to_have_count(0)
+    page.fill("#id_subject", "Budget impact model walkthrough")
+    page.fill("#id_notes", "Pharmacy director asked for the budget impact model before the March P&T.")
+    page.fill("#id_duration_minutes", "40")
+    page.check(f"#sh-{scene.cardiologist.pk}")
+    page.select_option("#id_plan_link", value=f"a{scene.commercial_action.pk}")
+    shot(page, "interactions-form-filled")
+    page.get_by_test_id("save-interaction").click()
+
+    expect(page.get_by_test_id("interaction-subject")).to_have_text("Budget impact model walkthrough")
+    expect(page.get_by_test_id("linked-tactic")).to_have_text("P&T dossier")
+    expect(page.get_by_test_id("classification")).to_have_text("Commercial only")
+    shot(page, "interactions-detail")
+    created = Interaction.objects.get(subject="Budget impact model walkthrough")
+    assert created.action == scene.commercial_action and list(created.stakeholders.all()) == [scene.cardiologist]
+
+    page.goto("/interactions/")
+    row = page.get_by_test_id("interaction-row").filter(has_text="Budget impact model walkthrough")
+    expect(row).to_be_visible()
+    expect(row.get_by_text("Dr. Ada Heart, MD")).to_be_visible()
+    expect(row.get_by_test_id("classification")).to_have_text("Commercial only")
+    shot(page, "interactions-list-kam")
+
+    # the medical colleague on the same account never sees it
+    page.context.clear_cookies()
+    login("msl")
+    page.goto("/interactions/")
+    expect(page.get_by_text("Trial data exchange")).to_be_visible()
+    expect(page.get_by_text("Budget impact model walkthrough")).to_have_count(0)
+    expect(page.get_by_text("Formulary discussion")).to_have_count(0)
+    shot(page, "interactions-list-msl")
+    response = page.goto(f"/interactions/{created.pk}/")
+    assert response is not None and response.status == 404
+
+
+def test_filters_narrow_the_list(scene, page, login):  # noqa: F811
+    login("kam")
+    page.goto("/interactions/")
+    page.select_option("#f-channel", value="digital")
+    page.get_by_test_id("apply-filters").click()
+    expect(page).to_have_url(re.compile(r"channel=digital"))
+    expect(page.get_by_test_id("interaction-row")).to_have_count(1)
+    expect(page.get_by_text("Heart failure webinar")).to_be_visible()
+    shot(page, "interactions-list-filtered")
+
+
+def test_msl_form_offers_only_medical_and_joint(scene, page, login):  # noqa: F811
+    login("msl")
+    page.goto(f"/interactions/new/?account={scene.world.idn.pk}")
+    options = page.locator("#id_classification option").all_inner_texts()
+    assert options == ["Medical only", "Joint"]
+    expect(page.get_by_text("Dr. Ada Heart, MD")).to_be_visible()
+    shot(page, "interactions-form-msl")
