@@ -18,6 +18,31 @@ from django.test import Client
 from openkam.core.models import Role, User
 from tests import factories as f
 
+NUCC_CODES = 883  # reference rows loaded by migration stakeholders.0002
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request: Any) -> None:
+    """Keep migration-loaded reference data (NUCC specialties) present for every database test.
+
+    Transactional tests (browser tests, via live_server) flush every table when they end, including
+    reference data; the next database test on that worker reloads it (one COUNT query when present).
+    """
+    names = request.fixturenames
+    marker = request.node.get_closest_marker("django_db")
+    if "transactional_db" in names or "live_server" in names or (marker and marker.kwargs.get("transaction")):
+        request.getfixturevalue("transactional_db")
+    elif "db" in names or marker is not None:
+        request.getfixturevalue("db")
+    else:
+        return
+    from openkam.stakeholders.models import Specialty
+
+    if Specialty.objects.count() < NUCC_CODES:
+        from openkam.stakeholders.services import specialty_taxonomy_load
+
+        specialty_taxonomy_load()
+
 
 @pytest.fixture
 def personas(db: Any) -> dict[str, User]:
