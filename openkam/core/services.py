@@ -78,6 +78,7 @@ def api_token_authenticate(*, key: str) -> User | None:
 
 # --- administration: users, teams, territories (admin only) ---------------------------------------
 USER_EDITABLE_FIELDS = frozenset({"first_name", "last_name", "email", "title", "role", "team_id", "manager_id"})
+_USER_TEXT_FIELDS = frozenset({"first_name", "last_name", "email", "title"})
 TEAM_EDITABLE_FIELDS = frozenset({"name", "territory_ids"})
 TERRITORY_EDITABLE_FIELDS = frozenset({"code", "name", "country", "description"})
 _COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
@@ -240,7 +241,9 @@ def user_update(*, actor: User, user_id: int, reason: str = "", **fields: Any) -
     user = _admin_user(user_id)
     original = _admin_user(user_id)
     for key, value in fields.items():
-        setattr(user, key, value.strip() if isinstance(value, str) else value)
+        if key in _USER_TEXT_FIELDS:
+            value = (value or "").strip()  # an explicit null clears a text field
+        setattr(user, key, value)
     if "email" in fields:
         user.email = User.objects.normalize_email(user.email or "")
     if user.pk == actor.pk and original.role == Role.ADMIN and user.role != Role.ADMIN:
@@ -259,7 +262,7 @@ def user_update(*, actor: User, user_id: int, reason: str = "", **fields: Any) -
 
 
 def user_deactivate(*, actor: User, user_id: int, reason: str = "") -> User:
-    """Stop a user from signing in or using the API. History stays; the user is never deleted."""
+    """Stop a user from signing in or using the API (their tokens are revoked). History stays; never deleted."""
     require_admin(actor)
     user = _admin_user(user_id)
     if user.pk == actor.pk:
@@ -268,6 +271,10 @@ def user_deactivate(*, actor: User, user_id: int, reason: str = "") -> User:
         with audit_action(actor=actor, action="core.user.deactivate", reason=reason):
             user.is_active = False
             user.save(update_fields=["is_active"])
+            # their API tokens die with the access: a later reactivation does not bring old keys back
+            ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+                revoked_at=timezone.now(), updated_at=timezone.now()
+            )
     return user
 
 

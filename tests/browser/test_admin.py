@@ -82,3 +82,17 @@ def test_kam_cannot_open_the_admin_area(page, login, personas):
     response = page.goto("/admin-area/users/")
     assert response.status == 403
     expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
+
+
+def test_deactivated_user_is_refused_at_the_login_page(page, login, personas):
+    login("admin")
+    page.goto(f"/admin-area/users/{personas['kam2'].pk}/")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.fill("#deact-reason", "left the company")
+    page.get_by_test_id("deactivate-form").get_by_role("button", name="Deactivate").click()
+    expect(page.get_by_test_id("user-status")).to_have_text("deactivated")
+    expect(page.get_by_test_id("history")).to_contain_text("left the company")
+    page.get_by_test_id("user-menu").click()
+    page.get_by_role("button", name="Sign out").click()
+    login("kam2")
+    expect(page.get_by_role("alert")).to_contain_text("did not match")

@@ -142,6 +142,7 @@ def test_deactivated_user_cannot_sign_in_or_use_tokens_and_comes_back(personas):
     assert object_history(obj=kam).first().pgh_context["reason"] == "left the company"
     services.user_reactivate(actor=admin, user_id=kam.pk)
     assert Client().login(username="kam", password="demo")
+    assert services.api_token_authenticate(key=key) is None  # old keys stay revoked
 
 
 def test_admin_cannot_deactivate_or_demote_themselves(personas):
@@ -263,8 +264,10 @@ def test_api_patch_changes_only_what_is_sent(api, personas):
     status, body = api("admin").patch(f"admin/users/{kam.pk}", {"title": "Senior KAM", "reason": "promotion"})
     assert status == 200 and body["title"] == "Senior KAM"
     assert body["manager"]["id"] == personas["lead"].pk and body["team"]["name"] == "Northeast KAM team"
-    status, body = api("admin").patch(f"admin/users/{kam.pk}", {"team_id": None})
-    assert status == 200 and body["team"] is None
+    status, body = api("admin").patch(f"admin/users/{kam.pk}", {"team_id": None, "title": None})
+    assert status == 200 and body["team"] is None and body["title"] == ""
+    status, body = api("admin").patch(f"admin/users/{kam.pk}", {"role": None})
+    assert status == 422 and body["errors"][0]["field"] == "role"
 
 
 def test_api_deactivate_and_reactivate(api, personas):
