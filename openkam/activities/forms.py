@@ -133,12 +133,20 @@ class InteractionForm(BootstrapFormMixin, forms.Form):
         value = self["stakeholders"].value() or []
         return {str(v) for v in value}
 
-    def service_kwargs(self) -> dict[str, Any]:
-        """cleaned_data → keyword arguments of ``interaction_create`` / ``interaction_update``."""
+    def service_kwargs(self, *, only_changed: bool = False) -> dict[str, Any]:
+        """cleaned_data → keyword arguments of ``interaction_create`` / ``interaction_update``.
+
+        With ``only_changed`` (editing), only what the user changed, so an untouched field is never
+        rewritten (e.g. the seconds of the time, which the minute-precision input cannot show)."""
         data = dict(self.cleaned_data)
         link = data.pop("plan_link", "") or ""
         data["tactic"] = int(link[1:]) if link.startswith("t") else None
         data["action"] = int(link[1:]) if link.startswith("a") else None
+        if only_changed:
+            changed = set(self.changed_data)
+            if "plan_link" in changed:
+                changed |= {"tactic", "action"}
+            data = {k: v for k, v in data.items() if k in changed}
         return data
 
 

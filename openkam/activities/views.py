@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -157,7 +158,7 @@ def interaction_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else ""
     )
     initial = {
-        "occurred_at": interaction.occurred_at,
+        "occurred_at": timezone.localtime(interaction.occurred_at).replace(second=0, microsecond=0),
         "channel": interaction.channel,
         "duration_minutes": interaction.duration_minutes,
         "account": interaction.account_id,
@@ -175,7 +176,7 @@ def interaction_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=actor,
                 interaction=interaction,
                 reason=request.POST.get("reason", "")[:500],
-                **form.service_kwargs(),
+                **form.service_kwargs(only_changed=True),
             )
         except DomainError as exc:
             _apply_error(form, exc)

@@ -214,3 +214,29 @@ def test_list_page_query_count_does_not_grow_with_rows(scene, web):
         html = client.get("/interactions/").content.decode()
     assert "Call 9" in html
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_editing_one_field_changes_only_that_field(scene, web):
+    from openkam.core.selectors import object_history
+
+    before = Interaction.objects.get(pk=scene.commercial.pk)
+    local = timezone.localtime(before.occurred_at)
+    resp = web("kam").post(
+        f"/interactions/{before.pk}/edit/",
+        {
+            "occurred_at": local.strftime("%Y-%m-%dT%H:%M"),  # minute precision, as the browser sends it
+            "channel": before.channel,
+            "duration_minutes": before.duration_minutes,
+            "account": before.account_id,
+            "classification": before.classification,
+            "subject": "Formulary discussion — follow-up",
+            "notes": before.notes,
+            "stakeholders": [scene.cardiologist.pk],
+            "participants": [scene.users["kam"].pk],
+            "plan_link": f"t{scene.commercial_tactic.pk}",
+        },
+    )
+    assert resp.status_code == 302
+    after = Interaction.objects.get(pk=before.pk)
+    assert after.occurred_at == before.occurred_at  # the seconds were not lost
+    assert set(object_history(obj=after).first().pgh_diff) == {"subject", "updated_at"}

@@ -77,3 +77,40 @@ def test_msl_form_offers_only_medical_and_joint(scene, page, login):  # noqa: F8
     assert options == ["Medical only", "Joint"]
     expect(page.get_by_text("Dr. Ada Heart, MD")).to_be_visible()
     shot(page, "interactions-form-msl")
+
+
+def test_author_edits_then_deletes_through_the_modal(scene, page, login):  # noqa: F811
+    login("kam")
+    page.goto(f"/interactions/{scene.commercial.pk}/")
+    page.get_by_test_id("edit-interaction").click()
+    expect(page.locator("#id_subject")).to_have_value("Formulary discussion")
+    expect(page.locator(f"#sh-{scene.cardiologist.pk}")).to_be_checked()
+    page.fill("#id_subject", "Formulary discussion with pharmacy")
+    page.check(f"#sh-{scene.pharmacist.pk}")
+    page.fill("#edit-reason", "pharmacist joined")
+    shot(page, "interactions-edit")
+    page.get_by_test_id("save-interaction").click()
+    expect(page.get_by_test_id("interaction-subject")).to_have_text("Formulary discussion with pharmacy")
+    expect(page.get_by_test_id("interaction-stakeholders")).to_contain_text("Ben Pill, PharmD")
+    expect(page.get_by_test_id("history")).to_contain_text("pharmacist joined")
+    shot(page, "interactions-detail-after-edit")
+
+    page.get_by_test_id("delete-interaction").click()
+    page.fill("#delete-reason", "logged twice")
+    shot(page, "interactions-delete-modal")
+    page.get_by_test_id("confirm-delete").click()
+    expect(page.get_by_role("alert")).to_contain_text("deleted")
+    expect(page.get_by_test_id("interaction-row").filter(has_text="Formulary discussion")).to_have_count(0)
+    assert not Interaction.objects.filter(pk=scene.commercial.pk).exists()
+
+
+def test_form_errors_keep_the_input(scene, page, login):  # noqa: F811
+    login("kam")
+    page.goto(f"/interactions/new/?account={scene.world.hospital.pk}")
+    page.fill("#id_notes", "Quick note")
+    page.check(f"#sh-{scene.cardiologist.pk}")
+    page.get_by_test_id("save-interaction").click()  # no subject
+    expect(page.get_by_test_id("error-subject")).to_be_visible()
+    expect(page.locator("#id_notes")).to_have_value("Quick note")
+    expect(page.locator(f"#sh-{scene.cardiologist.pk}")).to_be_checked()
+    shot(page, "interactions-form-errors")

@@ -13,6 +13,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_admin_adds_a_product_and_its_indication(catalogue, page, login):  # noqa: F811
     login("admin")
     page.goto("/portfolio/")
+    expect(page.get_by_test_id("edit-ta-cardio")).to_be_visible()
+    shot(page, "portfolio-list-admin")
     page.get_by_test_id("add-product").click()
     page.fill("#id_name", "Oncolix")
     page.fill("#id_generic_name", "oncolixib")
