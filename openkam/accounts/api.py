@@ -5,7 +5,7 @@ Errors: 422 names the field, 400 a refused business rule (e.g. a cycle), 403 a r
 """
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
@@ -18,7 +18,10 @@ from openkam.core.models import Function, User
 
 router = Router(tags=["accounts"])
 
-_READ_ERRORS: dict[int, Any] = {401: ErrorOut, 404: ErrorOut}
+# An id as the database stores it (bigint): anything else is a 422 naming the field, never a database error.
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+_READ_ERRORS: dict[int, Any] = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 _WRITE_ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
@@ -66,15 +69,15 @@ class _AccountFields(Schema):
     website: str | None = Field(None, max_length=200)
     status: AccountStatus | None = None
     kam_level: KamLevel | None = None
-    owner_id: int | None = None
-    territory_id: int | None = None
+    owner_id: Id | None = None
+    territory_id: Id | None = None
     description: str | None = None
 
 
 class AccountCreateIn(_AccountFields):
     name: str = Field(min_length=1, max_length=255)
     type: AccountType
-    parent_id: int | None = Field(None, description="A visible account to create this one under.")
+    parent_id: Id | None = Field(None, description="A visible account to create this one under.")
     reason: str = Field("", max_length=255)
 
 
@@ -85,7 +88,7 @@ class AccountPatchIn(_AccountFields):
 
 
 class MoveIn(Schema):
-    parent_id: int | None = Field(None, description="The new parent; null makes the account top-level.")
+    parent_id: Id | None = Field(None, description="The new parent; null makes the account top-level.")
     reason: str = Field("", max_length=255)
 
 
@@ -93,10 +96,10 @@ class AccountFilters(Schema):
     q: str = Field("", description="Name or city contains; CCN or NPI starts with.")
     type: AccountType | None = None
     kam_level: KamLevel | None = None
-    owner: int | None = Field(None, description="Owner user id")
+    owner: Id | None = Field(None, description="Owner user id")
     country: str | None = Field(None, max_length=2)
     status: AccountStatus | None = None
-    parent: int | None = Field(None, description="Only direct children of this account")
+    parent: Id | None = Field(None, description="Only direct children of this account")
 
 
 class TeamMemberOut(Schema):
@@ -116,7 +119,7 @@ class TeamMemberOut(Schema):
 
 
 class TeamMemberIn(Schema):
-    user_id: int
+    user_id: Id
     role: TeamRole = TeamRole.KAM
     function: Function | None = Field(None, description="Default: from the user's role")
     start_date: dt.date | None = Field(None, description="Default: today")
@@ -151,7 +154,7 @@ class AffiliationOut(Schema):
 
 
 class AffiliationIn(Schema):
-    to_account_id: int
+    to_account_id: Id
     type: AffiliationType
     start_date: dt.date | None = None
     end_date: dt.date | None = None
@@ -160,7 +163,7 @@ class AffiliationIn(Schema):
 
 
 # --- accounts -------------------------------------------------------------------------------------
-@router.get("/", response={200: list[AccountOut], **_READ_ERRORS, 422: ErrorOut})
+@router.get("/", response={200: list[AccountOut], **_READ_ERRORS})
 @paginate(Page)
 def account_list(request: HttpRequest, filters: Query[AccountFilters]) -> Any:
     """Visible accounts, filtered and searched, by name."""
@@ -212,7 +215,7 @@ def account_move(request: HttpRequest, account_id: int, payload: MoveIn) -> Any:
     )
 
 
-@router.get("/{int:account_id}/children", response={200: list[AccountOut], **_READ_ERRORS, 422: ErrorOut})
+@router.get("/{int:account_id}/children", response={200: list[AccountOut], **_READ_ERRORS})
 @paginate(Page)
 def account_children(request: HttpRequest, account_id: int) -> Any:
     """The direct sub-accounts of a visible account."""

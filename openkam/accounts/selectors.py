@@ -8,7 +8,7 @@ below those in the hierarchy. Compliance and admin see all accounts.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import (
@@ -34,6 +34,13 @@ from openkam.accounts.models import Account, AccountAffiliation, AccountTeamMemb
 from openkam.core.access import sees_all_accounts
 from openkam.core.errors import NotFound
 from openkam.core.models import Role, Territory, User
+
+_MAX_ID = 2**63 - 1
+
+
+def valid_id(value: object) -> TypeGuard[int]:
+    """Whether ``value`` can be a primary key at all (an id beyond bigint is simply not found, not an error)."""
+    return isinstance(value, int) and 0 < value <= _MAX_ID
 
 
 def _people(actor: User) -> QuerySet[User]:
@@ -68,6 +75,8 @@ def account_scope(*, actor: User) -> QuerySet[Account]:
 
 def account_get(*, actor: User, account_id: int) -> Account:
     """One visible account, or NotFound (out of scope looks exactly like missing)."""
+    if not valid_id(account_id):
+        raise NotFound(_("No such account."), code="account_not_found")
     account = account_scope(actor=actor).select_related("parent", "owner", "territory").filter(pk=account_id).first()
     if account is None:
         raise NotFound(_("No such account."), code="account_not_found")
@@ -108,7 +117,7 @@ def account_list(
     ``q`` matches name or city (contains) and CMS CCN or NPI (starts with).
     """
     qs = account_scope(actor=actor).select_related("owner")
-    q = (q or "").strip()
+    q = (q or "").replace("\x00", "").strip()
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(city__icontains=q) | Q(ccn__istartswith=q) | Q(npi__startswith=q))
     if type:
@@ -116,13 +125,13 @@ def account_list(
     if kam_level:
         qs = qs.filter(kam_level=kam_level)
     if owner_id:
-        qs = qs.filter(owner_id=owner_id)
+        qs = qs.filter(owner_id=owner_id) if valid_id(owner_id) else qs.none()
     if country:
-        qs = qs.filter(country=country.upper())
+        qs = qs.filter(country=country.replace("\x00", "").upper())
     if status:
         qs = qs.filter(status=status)
     if parent_id:
-        qs = qs.filter(parent_id=parent_id)
+        qs = qs.filter(parent_id=parent_id) if valid_id(parent_id) else qs.none()
     return qs.annotate(children_count=_children_count(), parent_name=_visible_parent_name(actor)).order_by("name", "pk")
 
 
@@ -225,6 +234,8 @@ def account_team_inherited(*, actor: User, account: Account) -> QuerySet[Account
 
 def account_team_member_get(*, actor: User, member_id: int, account_id: int | None = None) -> AccountTeamMember:
     """One team membership of a visible account, or NotFound."""
+    if not valid_id(member_id):
+        raise NotFound(_("No such team member."), code="team_member_not_found")
     qs = AccountTeamMember.objects.filter(pk=member_id, account__in=account_scope(actor=actor))
     if account_id is not None:
         qs = qs.filter(account_id=account_id)
@@ -262,6 +273,8 @@ def account_affiliations(*, actor: User, account: Account, include_ended: bool =
 
 def affiliation_get(*, actor: User, affiliation_id: int, account_id: int | None = None) -> AccountAffiliation:
     """One affiliation with at least one visible side (and, with ``account_id``, of that account), or NotFound."""
+    if not valid_id(affiliation_id):
+        raise NotFound(_("No such affiliation."), code="affiliation_not_found")
     scope = account_scope(actor=actor)
     qs = AccountAffiliation.objects.filter(pk=affiliation_id)
     if account_id is not None:
@@ -292,13 +305,13 @@ def account_picker(
     """
     scope = account_scope(actor=actor)
     qs = scope
-    q = (q or "").strip()
+    q = (q or "").replace("\x00", "").strip()
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(city__icontains=q) | Q(ccn__istartswith=q) | Q(npi__startswith=q))
-    if exclude_subtree_of:
+    if exclude_subtree_of and valid_id(exclude_subtree_of):
         qs = qs.exclude(pk=exclude_subtree_of).exclude(ancestors__contains=[exclude_subtree_of])
     qs = qs.only("pk", "name", "type", "city", "state").order_by("name", "pk")
-    if include_id:
+    if include_id and valid_id(include_id):
         chosen = scope.filter(pk=include_id).only("pk", "name", "type", "city", "state")
         return list((chosen.union(qs[:limit], all=False)).order_by("name", "pk"))
     return list(qs[:limit])

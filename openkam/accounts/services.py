@@ -23,7 +23,7 @@ from openkam.accounts.models import (
     AffiliationType,
     TeamRole,
 )
-from openkam.accounts.selectors import account_get, account_team_member_get, affiliation_get
+from openkam.accounts.selectors import account_get, account_team_member_get, affiliation_get, valid_id
 from openkam.core.access import can_write, is_admin, require_write
 from openkam.core.audit import audit_action
 from openkam.core.errors import FieldError, NotFound, PermissionDenied, RuleViolation, ValidationFailed
@@ -57,7 +57,22 @@ def _visible_parent(actor: User, parent_id: int, field: str = "parent_id") -> Ac
         raise ValidationFailed(_("No such account."), field=field, code="account_not_found") from None
 
 
+def _reason(reason: str) -> str:
+    """An audit reason as PostgreSQL can store it (no NUL characters), at most 255 characters."""
+    return (reason or "").replace("\x00", "").strip()[:255]
+
+
+def _refuse_nul(fields: dict[str, Any]) -> None:
+    bad = sorted(k for k, v in fields.items() if isinstance(v, str) and "\x00" in v)
+    if bad:
+        raise ValidationFailed(
+            _("Text may not contain NUL characters."),
+            errors=[FieldError(k, "null_characters", _("Text may not contain NUL characters.")) for k in bad],
+        )
+
+
 def _clean_strings(fields: dict[str, Any]) -> dict[str, Any]:
+    _refuse_nul(fields)
     out = {}
     for key, value in fields.items():
         if isinstance(value, str):
@@ -84,6 +99,10 @@ def _validate_account(account: Account) -> None:
                 code="npi_not_organisation",
             )
         )
+    for fk in ("owner_id", "territory_id"):  # beyond bigint: not found (before the database is asked)
+        if getattr(account, fk) is not None and not valid_id(getattr(account, fk)):
+            errors.setdefault(fk[:-3], []).append(DjangoValidationError(_("No such record."), code="invalid"))
+            setattr(account, fk, None)
     try:
         account.full_clean(exclude=["parent", "ancestors", "depth"], validate_constraints=False)
     except DjangoValidationError as exc:
@@ -135,12 +154,13 @@ def account_create(
         parent = account_get(actor=actor, account_id=parent.pk)
     elif parent_id is not None:
         parent = _visible_parent(actor, parent_id)
+    _refuse_nul({"name": name or ""})
     account = Account(name=(name or "").strip(), type=type, parent=parent, **_clean_strings(fields))
     if parent is not None:
         account.ancestors = [*parent.ancestors, parent.pk]
         account.depth = len(account.ancestors)
     _validate_account(account)
-    with audit_action(actor=actor, action="accounts.account.create", reason=reason):
+    with audit_action(actor=actor, action="accounts.account.create", reason=_reason(reason)):
         account.save()
         if not is_admin(actor) and parent is None:
             AccountTeamMember.objects.create(
@@ -164,7 +184,7 @@ def account_update(*, actor: User, account: Account | int, reason: str = "", **f
     for key, value in _clean_strings(fields).items():
         setattr(account, key, value)
     _validate_account(account)
-    with audit_action(actor=actor, action="accounts.account.update", reason=reason):
+    with audit_action(actor=actor, action="accounts.account.update", reason=_reason(reason)):
         account.save()
     return account
 
@@ -197,7 +217,7 @@ def account_move(
         )
     new_prefix = [*new_parent.ancestors, new_parent.pk] if new_parent is not None else []
     old_depth = len(account.ancestors)
-    with audit_action(actor=actor, action="accounts.account.move", reason=reason):
+    with audit_action(actor=actor, action="accounts.account.move", reason=_reason(reason)):
         Account.objects.filter(pk=account.pk).update(
             parent=new_parent, ancestors=new_prefix, depth=len(new_prefix), updated_at=timezone.now()
         )
@@ -245,7 +265,7 @@ def account_team_member_add(
     require_write(actor)
     account = _account(actor, account)
     errors: list[FieldError] = []
-    user = User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
+    user = User.objects.filter(pk=user_id, is_active=True).first() if valid_id(user_id) else None
     if user is None:
         errors.append(FieldError("user_id", "user_invalid", _("Choose an active user.")))
     if role not in TeamRole.values:
@@ -271,7 +291,7 @@ def account_team_member_add(
             field="user_id",
             code="team_member_duplicate",
         )
-    with audit_action(actor=actor, action="accounts.accountteammember.create", reason=reason):
+    with audit_action(actor=actor, action="accounts.accountteammember.create", reason=_reason(reason)):
         return AccountTeamMember.objects.create(
             account=account, user=user, role=role, function=function, start_date=start_date, end_date=end_date
         )
@@ -303,7 +323,7 @@ def account_team_member_end(
             field="end_date",
             code="dates_order",
         )
-    with audit_action(actor=actor, action="accounts.accountteammember.end", reason=reason):
+    with audit_action(actor=actor, action="accounts.accountteammember.end", reason=_reason(reason)):
         member.end_date = end_date
         member.save(update_fields=["end_date", "updated_at"])
     return member
@@ -326,7 +346,7 @@ def affiliation_create(
     from_account = _account(actor, from_account)
     errors: list[FieldError] = []
     to_account = None
-    if not to_account_id:
+    if not valid_id(to_account_id):
         errors.append(FieldError("to_account_id", "required", _("Choose the affiliated account.")))
     else:
         try:
@@ -354,14 +374,14 @@ def affiliation_create(
             field="to_account_id",
             code="affiliation_duplicate",
         )
-    with audit_action(actor=actor, action="accounts.accountaffiliation.create", reason=reason):
+    with audit_action(actor=actor, action="accounts.accountaffiliation.create", reason=_reason(reason)):
         return AccountAffiliation.objects.create(
             from_account=from_account,
             to_account=to_account,
             type=type,
             start_date=start_date,
             end_date=end_date,
-            notes=(notes or "").strip(),
+            notes=(notes or "").replace("\x00", "").strip(),
         )
 
 
@@ -390,7 +410,7 @@ def affiliation_end(
             field="end_date",
             code="dates_order",
         )
-    with audit_action(actor=actor, action="accounts.accountaffiliation.end", reason=reason):
+    with audit_action(actor=actor, action="accounts.accountaffiliation.end", reason=_reason(reason)):
         aff.end_date = end_date
         aff.save(update_fields=["end_date", "updated_at"])
     return aff

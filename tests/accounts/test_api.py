@@ -173,3 +173,21 @@ def test_every_operation_declares_its_error_responses():
             assert {401, 404} <= codes, (path, op.methods)
             if op.methods != ["GET"]:
                 assert {400, 403, 404, 422} <= codes, (path, op.methods)
+
+
+def test_hostile_input_is_a_4xx_never_a_500(world, api):
+    kam = api("kam")
+    huge = 2**64
+    assert kam.get(f"accounts/{huge}")[0] == 404
+    assert kam.get(f"accounts/{huge}/team")[0] == 404
+    assert kam.post(f"accounts/affiliations/{huge}/end")[0] == 404
+    status, body = kam.post(f"accounts/{world.idn.pk}/team", {"user_id": huge, "role": "kam"})
+    assert status == 422 and body["errors"][0]["field"] == "user_id"
+    status, body = kam.post("accounts/", {"name": "Bad\x00Name", "type": "clinic"})
+    assert status == 422 and body["errors"][0]["field"] == "name"
+    status, body = kam.patch(f"accounts/{world.idn.pk}", {"city": "Bos\x00ton"})
+    assert status == 422 and body["errors"][0]["field"] == "city"
+    status, body = kam.get("accounts/?q=%00beacon&country=U%00")
+    assert status == 200
+    status, body = kam.post(f"accounts/{world.idn.pk}/move", {"parent_id": None, "reason": "x\x00y"})
+    assert status == 200  # the reason is stored without the NUL character
