@@ -114,7 +114,7 @@ LOCALE_PATHS = [BASE_DIR / "openkam" / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "America/New_York")
 USE_I18N = True
 USE_TZ = True
-USE_THOUSAND_SEPARATOR = True
+USE_THOUSAND_SEPARATOR = False  # ids in URLs must never read "1,487"; display numbers use intcomma/money
 
 # --- static ---------------------------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -24,6 +24,7 @@ from openkam.core.forms import apply_domain_error
 from openkam.core.models import User
 from openkam.core.selectors import user_list
 from openkam.core.ui import paginate
+from openkam.stakeholders.selectors import stakeholder_get
 
 ACCOUNT_CHOICES_LIMIT = 1000
 
@@ -58,6 +59,10 @@ def interaction_list(request: HttpRequest) -> HttpResponse:
     form = InteractionFilterForm(request.GET or None, accounts=accounts, classifications=visible_classifications(actor))
     filters = form.filters() if request.GET else {"mine": False, "since_date": None, "until_date": None}
     since, until = selectors.day_range(filters.pop("since_date"), filters.pop("until_date"))
+    person = None
+    if request.GET.get("stakeholder", "").isdigit():  # from a stakeholder page: "all interactions with this person"
+        person = _found(stakeholder_get, actor=actor, stakeholder_id=int(request.GET["stakeholder"]))
+        filters["stakeholder"] = person
     interactions = selectors.interaction_list(actor=actor, since=since, until=until, **filters)
     page = paginate(request, interactions)
     active = {k: v for k, v in request.GET.items() if k != "page" and v}
@@ -70,6 +75,7 @@ def interaction_list(request: HttpRequest) -> HttpResponse:
             "filtered": bool(active),
             "can_log": can_write(actor),
             "log_account": filters.get("account"),
+            "person": person,
         },
     )
 

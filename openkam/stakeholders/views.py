@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET
 
 from openkam.accounts.models import Account
 from openkam.accounts.selectors import account_get, account_scope
+from openkam.activities.selectors import stakeholder_interactions
 from openkam.core.access import can_write, require_write
 from openkam.core.errors import DomainError, NotFound
 from openkam.core.errors import PermissionDenied as DomainPermissionDenied
@@ -126,6 +127,9 @@ def stakeholder_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+INTERACTIONS_LIMIT = 10
+
+
 @login_required
 @_domain_errors
 def stakeholder_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -144,6 +148,7 @@ def stakeholder_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "past": [p for p in positions if not p.is_current],  # type: ignore[attr-defined]
             "history": history,
             "history_limit": HISTORY_LIMIT,
+            "interactions": list(stakeholder_interactions(actor=actor, stakeholder=person, limit=INTERACTIONS_LIMIT)),
             "primary_account_url": account_url(person.primary_account_id) if person.primary_account_id else "",  # type: ignore[attr-defined]
             "can_write": can_write(actor),
             "end_form": PositionEndForm(),
