@@ -473,3 +473,11 @@ def test_openapi_schema_documents_the_admin_api(personas):
     create = paths["/api/v1/admin/users"]["post"]
     assert {"201", "403", "422"} <= set(create["responses"])
     assert "manager_cycle" in paths["/api/v1/admin/users/{user_id}"]["patch"]["description"]
+
+
+def test_admin_overview_names_the_records_that_changed(web, personas):
+    services.user_update(actor=personas["admin"], user_id=personas["kam"].pk, title="Senior KAM", reason="promotion")
+    html = web("admin").get("/admin-area/").content.decode()
+    assert 'data-testid="admin-changes"' in html
+    assert f'href="/admin-area/users/{personas["kam"].pk}/">Kim Kam</a>' in html
+    assert '<code class="ms-1">title</code>' in html and "promotion" in html
