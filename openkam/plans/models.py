@@ -30,7 +30,9 @@ PLAN_TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-@audited()
+# The lock bookkeeping (version, who/when last changed) is not history: the change itself is recorded
+# on the row that changed (the plan header, an objective, a tactic or an action).
+@audited(exclude=["version", "changed_by", "updated_at"])
 class AccountPlan(TimeStamped):
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="plans")
     name = models.CharField(_("name"), max_length=255)
@@ -40,6 +42,25 @@ class AccountPlan(TimeStamped):
     status = models.CharField(_("status"), max_length=12, choices=PlanStatus.choices, default=PlanStatus.DRAFT)
     summary = models.TextField(_("summary"), blank=True)
     version = models.PositiveIntegerField(default=1, editable=False, help_text="optimistic-locking version")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="who made the last change to the plan or anything in it (shown in conflict messages)",
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="approved_plans",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-period_start", "name"]

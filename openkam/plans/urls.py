@@ -1,5 +1,24 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from openkam.plans import views
 
 app_name = "plans"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.plan_list, name="list"),
+    path("new/", views.plan_create, name="create"),
+    path("<int:pk>/", views.plan_detail, name="detail"),
+    path("<int:pk>/edit/", views.plan_edit, name="edit"),
+    path("<int:pk>/transition/", views.plan_transition, name="transition"),
+    path("<int:pk>/delete/", views.plan_delete, name="delete"),
+    path("<int:pk>/objectives/add/", views.objective_add, name="objective_add"),
+    path("objectives/<int:objective_id>/edit/", views.objective_edit, name="objective_edit"),
+    path("objectives/<int:objective_id>/delete/", views.objective_delete, name="objective_delete"),
+    path("objectives/<int:objective_id>/tactics/add/", views.tactic_add, name="tactic_add"),
+    path("tactics/<int:tactic_id>/edit/", views.tactic_edit, name="tactic_edit"),
+    path("tactics/<int:tactic_id>/delete/", views.tactic_delete, name="tactic_delete"),
+    path("tactics/<int:tactic_id>/actions/add/", views.action_add, name="action_add"),
+    path("actions/<int:action_id>/edit/", views.action_edit, name="action_edit"),
+    path("actions/<int:action_id>/delete/", views.action_delete, name="action_delete"),
+    path("actions/<int:action_id>/status/", views.action_status, name="action_status"),
+]

@@ -1,0 +1,106 @@
+"""Badges and small helpers for plan pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from openkam.core.models import Classification
+from openkam.core.templatetags.okam import progress_bar
+from openkam.plans.models import ActionStatus, PlanStatus
+from openkam.plans.selectors import is_overdue
+
+register = template.Library()
+
+_PLAN_STATUS = {
+    PlanStatus.DRAFT: ("secondary", "pencil"),
+    PlanStatus.IN_REVIEW: ("warning", "hourglass-split"),
+    PlanStatus.APPROVED: ("info", "patch-check"),
+    PlanStatus.ACTIVE: ("success", "play-circle"),
+    PlanStatus.CLOSED: ("dark", "archive"),
+}
+_ACTION_STATUS = {
+    ActionStatus.NOT_STARTED: "secondary",
+    ActionStatus.IN_PROGRESS: "primary",
+    ActionStatus.BLOCKED: "danger",
+    ActionStatus.DONE: "success",
+    ActionStatus.CANCELLED: "light",
+}
+
+
+@register.simple_tag
+def plan_status_badge(status: str) -> str:
+    colour, icon = _PLAN_STATUS.get(status, ("secondary", "circle"))  # type: ignore[call-overload]
+    text = "text-bg-warning" if colour == "warning" else f"text-bg-{colour}"
+    return format_html(
+        '<span class="badge {} okam-plan-status" data-testid="plan-status" data-status="{}">'
+        '<i class="bi bi-{} me-1"></i>{}</span>',
+        text,
+        status,
+        icon,
+        PlanStatus(status).label,
+    )
+
+
+@register.simple_tag
+def classification_badge(classification: str) -> str:
+    return format_html(
+        '<span class="badge badge-class-{}" data-testid="classification" title="{}">{}</span>',
+        classification,
+        Classification(classification).label,
+        Classification(classification).label,
+    )
+
+
+@register.filter
+def action_status_colour(status: str) -> str:
+    return _ACTION_STATUS.get(status, "secondary")  # type: ignore[call-overload]
+
+
+@register.filter
+def overdue(action: Any) -> bool:
+    return is_overdue(action, timezone.localdate())
+
+
+@register.filter
+def has_key(mapping: Any, key: Any) -> bool:
+    return key in mapping
+
+
+@register.simple_tag
+def completion_bar(value: Any, kind: str, pk: Any = "") -> str:
+    """The shared progress bar, with a stable test id (``progress-plan``, ``progress-tactic-12``);
+    "no figure yet" (None) is shown as such, not as 0 %."""
+    label = f"{kind}-{pk}" if pk != "" else kind
+    if value is None:
+        return format_html(
+            '<div class="d-flex align-items-center gap-2 okam-bar-none" title="{}"><div class="progress flex-grow-1">'
+            '</div><span class="small text-secondary text-nowrap" data-testid="progress-{}">—</span></div>',
+            _("No actions to measure yet"),
+            label,
+        )
+    return progress_bar(value, label)
+
+
+@register.filter
+def event_label(event: Any) -> str:
+    """The title (or name) of the row an audit event is about, as it was then."""
+    data = getattr(event, "pgh_data", None) or {}
+    return str(data.get("title") or data.get("name") or "")
+
+
+_KINDS = {
+    "plans.AccountPlan": _("Plan"),
+    "plans.Objective": _("Objective"),
+    "plans.Tactic": _("Tactic"),
+    "plans.Action": _("Action"),
+}
+
+
+@register.filter
+def event_kind(model_label: str) -> str:
+    return str(_KINDS.get(model_label, str(model_label).rsplit(".", 1)[-1]))
