@@ -3,6 +3,8 @@
 from openkam.accounts.api import router as accounts_router
 from openkam.activities.api import router as activities_router
 from openkam.core.api import api
+from openkam.core.api_admin import me_router
+from openkam.core.api_admin import router as admin_router
 from openkam.plans.api import router as plans_router
 from openkam.portfolio.api import router as portfolio_router
 from openkam.stakeholders.api import router as stakeholders_router
@@ -12,5 +14,7 @@ api.add_router("/stakeholders", stakeholders_router)
 api.add_router("/portfolio", portfolio_router)
 api.add_router("/plans", plans_router)
 api.add_router("/interactions", activities_router)
+api.add_router("/admin", admin_router)
+api.add_router("/me", me_router)
 
 __all__ = ["api"]

@@ -109,7 +109,7 @@ if TESTING:
 
 # --- i18n -----------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
-LANGUAGES = [("en", _("English")), ("de", _("German")), ("fr", _("French"))]
+LANGUAGES = [("en", _("English")), ("de", _("German"))]  # add a language with its openkam/locale/<code>
 LOCALE_PATHS = [BASE_DIR / "openkam" / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "America/New_York")
 USE_I18N = True
