@@ -227,7 +227,7 @@ class ObjectivePatch(VersionIn):
     due_date: dt.date | None = None
     indicator: IndicatorIn | None = None
     owner_id: int | None = None
-    position: int | None = Field(None, ge=0)
+    position: int | None = Field(None, ge=0, le=2_147_483_647)
 
 
 class TacticIn(VersionIn):
@@ -246,7 +246,7 @@ class TacticPatch(VersionIn):
     description: str | None = None
     owner_id: int | None = None
     shared_with_customer: bool | None = None
-    position: int | None = Field(None, ge=0)
+    position: int | None = Field(None, ge=0, le=2_147_483_647)
 
 
 class ActionIn(VersionIn):
@@ -267,7 +267,7 @@ class ActionPatch(VersionIn):
     start_date: dt.date | None = None
     due_date: dt.date | None = None
     status: ActionStatusIn | None = None
-    position: int | None = Field(None, ge=0)
+    position: int | None = Field(None, ge=0, le=2_147_483_647)
 
 
 class PlanFilters(Schema):

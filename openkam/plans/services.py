@@ -99,6 +99,11 @@ def plan_available_transitions(*, actor: User, plan: AccountPlan) -> list[str]:
     return [to for to in PLAN_TRANSITIONS.get(plan.status, ()) if _transition_refusal(actor, plan, to) is None]
 
 
+def plan_can_create(*, actor: User) -> bool:
+    """May ``actor`` start account plans (commercial roles and administrators)?"""
+    return can_write(actor) and (actor.role in _PLAN_CREATOR_ROLES or is_admin(actor))
+
+
 def plan_can_edit(*, actor: User, plan: AccountPlan) -> bool:
     """May ``actor`` edit the plan's header (name, period, owner, summary)?"""
     return plan.status != PlanStatus.CLOSED and is_plan_manager(actor, plan)
@@ -219,7 +224,7 @@ def plan_create(
 ) -> AccountPlan:
     """A new draft plan for a visible account; the owner defaults to the actor."""
     require_write(actor)
-    if actor.role not in _PLAN_CREATOR_ROLES and not is_admin(actor):
+    if not plan_can_create(actor=actor):
         raise PermissionDenied(_("Your role cannot create account plans."), code="plan_create_forbidden")
     account = account_get(actor=actor, account_id=account_id)
     owner_user = _resolve_user("owner", owner, must_write=True) or actor
@@ -375,7 +380,7 @@ def objective_create(
     plan = plan_get(actor=actor, plan_id=plan_id)
     fields = _prepare_objective({"title": title, **fields})
     objective = Objective(plan=plan, **fields)
-    _validate(objective, exclude=["plan", "owner", "position"])
+    _validate(objective, exclude=["plan", "owner"])
     with audit_action(actor=actor, action="plans.objective.create", reason=reason):
         locked = _lock_plan(plan.pk, expected_version)
         if "position" not in fields:
@@ -394,7 +399,7 @@ def objective_update(
     fields = _prepare_objective(fields)
     for key, value in fields.items():
         setattr(objective, key, value)
-    _validate(objective, exclude=["plan", "owner", "position"])
+    _validate(objective, exclude=["plan", "owner"])
     with audit_action(actor=actor, action="plans.objective.update", reason=reason):
         locked = _lock_plan(objective.plan_id, expected_version)
         objective.save()
@@ -460,7 +465,7 @@ def tactic_create(
     fields = _prepare_tactic({"title": title, **fields}, classification)
     fields.setdefault("function", actor.function)
     tactic = Tactic(objective=objective, classification=classification, **fields)
-    _validate(tactic, exclude=["objective", "owner", "position"])
+    _validate(tactic, exclude=["objective", "owner"])
     with audit_action(actor=actor, action="plans.tactic.create", reason=reason):
         locked = _lock_plan(objective.plan_id, expected_version)
         if "position" not in fields:
@@ -484,7 +489,7 @@ def tactic_update(
     fields = _prepare_tactic(fields, fields.get("classification", tactic.classification))
     for key, value in fields.items():
         setattr(tactic, key, value)
-    _validate(tactic, exclude=["objective", "owner", "position"])
+    _validate(tactic, exclude=["objective", "owner"])
     with audit_action(actor=actor, action="plans.tactic.update", reason=reason):
         locked = _lock_plan(tactic.objective.plan_id, expected_version)
         tactic.save()
@@ -532,7 +537,7 @@ def _finish_action(action: Action) -> None:
         action.completed_at = action.completed_at or timezone.now()
     else:
         action.completed_at = None
-    _validate(action, exclude=["tactic", "owner", "assignee", "position"])
+    _validate(action, exclude=["tactic", "owner", "assignee"])
 
 
 def action_create(

@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import FieldDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,7 +24,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import reswap, retarget
 
 from openkam.accounts.selectors import account_get, account_scope
-from openkam.core.access import can_write, visible_classifications, writable_classifications
+from openkam.core.access import visible_classifications, writable_classifications
 from openkam.core.errors import Conflict, DomainError, NotFound
 from openkam.core.errors import PermissionDenied as DomainPermissionDenied
 from openkam.core.forms import apply_domain_error
@@ -82,6 +84,18 @@ def _domain_page(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return render(request, "plans/refused.html", {"message": exc.message}, status=exc.status)
 
 
+def _contributor_check(actor: User, plan: AccountPlan, classification: str | None = None) -> None:
+    """Edit and delete pages are only for people who may change this part of the plan."""
+    if not services.plan_can_contribute(actor=actor, plan=plan):
+        raise DomainPermissionDenied(
+            _("This plan is closed.")
+            if plan.status == PlanStatus.CLOSED
+            else _("Your role can read but not change records.")
+        )
+    if classification is not None and classification not in writable_classifications(actor):
+        raise DomainPermissionDenied(_("Your role may not change work with this classification."))
+
+
 def _htmx_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     """An HTMX change was refused: show why, above the tree, and keep what the user typed/chose."""
     response = render(request, "plans/_alert.html", {"message": exc.message, "conflict": isinstance(exc, Conflict)})
@@ -130,7 +144,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
             "query": query,
             "accounts": selectors.plan_accounts(actor=actor),
             "owners": selectors.plan_owners(actor=actor),
-            "can_create": can_write(actor) and actor.role != "medical",
+            "can_create": services.plan_can_create(actor=actor),
         },
     )
 
@@ -138,6 +152,13 @@ def plan_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def plan_create(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
+    if not services.plan_can_create(actor=actor):
+        return render(
+            request,
+            "plans/refused.html",
+            {"message": _("Your role cannot create account plans."), "back": reverse("plans:list")},
+            status=403,
+        )
     accounts = account_scope(actor=actor).order_by("name")
     if request.method == "POST":
         form = PlanForm(request.POST, actor=actor, accounts=accounts)
@@ -202,8 +223,43 @@ def _page_context(
         "people": list(people_for_plans(actor=actor)) if contribute else [],
     }
     if with_history:
-        ctx["history"] = selectors.plan_history(actor=actor, plan=plan, limit=30)
+        ctx["history"] = _history_rows(selectors.plan_history(actor=actor, plan=plan, limit=30))
     return ctx
+
+
+_HISTORY_QUIET_FIELDS = frozenset({"updated_at", "created_at", "completed_at", "approved_at", "version"})
+
+
+def _history_rows(events: list[Any]) -> list[Any]:
+    """Give each audit event readable changes: field labels, choice labels, people's names (one query)."""
+    user_fields = {"owner_id", "assignee_id", "approved_by_id", "changed_by_id"}
+    user_ids = {
+        v
+        for e in events
+        for name, change in (e.pgh_diff or {}).items()
+        if name in user_fields
+        for v in change
+        if v is not None
+    }
+    names = {u.pk: str(u) for u in User.objects.filter(pk__in=user_ids)} if user_ids else {}
+    for e in events:
+        model = apps.get_model(e.pgh_obj_model)
+        changes = []
+        for name, (old, new) in (e.pgh_diff or {}).items():
+            if name in _HISTORY_QUIET_FIELDS:
+                continue
+            try:
+                field = model._meta.get_field(name.removesuffix("_id") if name in user_fields else name)
+            except FieldDoesNotExist:
+                continue
+            if name in user_fields:
+                old, new = names.get(old, old), names.get(new, new)
+            elif getattr(field, "choices", None):
+                labels = dict(field.choices)  # type: ignore[arg-type]
+                old, new = labels.get(old, old), labels.get(new, new)
+            changes.append((str(getattr(field, "verbose_name", name)), old, new))
+        e.changes = changes
+    return events
 
 
 @login_required
@@ -398,6 +454,10 @@ def plan_delete(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     try:
         plan = selectors.plan_get(actor=actor, plan_id=pk)
+        if not (plan.status == PlanStatus.DRAFT and services.is_plan_manager(actor, plan)):
+            raise DomainPermissionDenied(
+                _("Only the owner or a KAM lead can delete a plan, and only while it is a draft.")
+            )
     except DomainError as exc:
         return _domain_page(request, exc)
     counts = selectors.plan_tree(actor=actor, plan=plan).counts
@@ -457,6 +517,7 @@ def objective_edit(request: HttpRequest, objective_id: int) -> HttpResponse:
     actor = _actor(request)
     try:
         objective = selectors.objective_get(actor=actor, objective_id=objective_id)
+        _contributor_check(actor, objective.plan)
     except DomainError as exc:
         return _domain_page(request, exc)
     plan_id = objective.plan_id
@@ -485,6 +546,7 @@ def objective_delete(request: HttpRequest, objective_id: int) -> HttpResponse:
     actor = _actor(request)
     try:
         objective = selectors.objective_get(actor=actor, objective_id=objective_id)
+        _contributor_check(actor, objective.plan)
     except DomainError as exc:
         return _domain_page(request, exc)
     plan = objective.plan
@@ -557,6 +619,7 @@ def tactic_edit(request: HttpRequest, tactic_id: int) -> HttpResponse:
     actor = _actor(request)
     try:
         tactic = selectors.tactic_get(actor=actor, tactic_id=tactic_id)
+        _contributor_check(actor, tactic.objective.plan, tactic.classification)
     except DomainError as exc:
         return _domain_page(request, exc)
     plan = tactic.objective.plan
@@ -583,6 +646,7 @@ def tactic_delete(request: HttpRequest, tactic_id: int) -> HttpResponse:
     actor = _actor(request)
     try:
         tactic = selectors.tactic_get(actor=actor, tactic_id=tactic_id)
+        _contributor_check(actor, tactic.objective.plan, tactic.classification)
     except DomainError as exc:
         return _domain_page(request, exc)
     plan = tactic.objective.plan
@@ -685,6 +749,7 @@ def action_edit(request: HttpRequest, action_id: int) -> HttpResponse:
     actor = _actor(request)
     try:
         action = selectors.action_get(actor=actor, action_id=action_id)
+        _contributor_check(actor, action.tactic.objective.plan, action.tactic.classification)
     except DomainError as exc:
         return _domain_page(request, exc)
     plan = action.tactic.objective.plan
@@ -711,6 +776,7 @@ def action_delete(request: HttpRequest, action_id: int) -> HttpResponse:
     actor = _actor(request)
     try:
         action = selectors.action_get(actor=actor, action_id=action_id)
+        _contributor_check(actor, action.tactic.objective.plan, action.tactic.classification)
     except DomainError as exc:
         return _domain_page(request, exc)
     plan = action.tactic.objective.plan

@@ -65,7 +65,7 @@ def test_kam_builds_a_plan_marks_an_action_done_and_submits_it(world, page, logi
     tactic_pk = plan.objectives.get().tactics.get().pk
     expect(page.get_by_test_id(f"progress-tactic-{tactic_pk}")).to_have_text("50 %")
     expect(page.get_by_test_id("kpi-done")).to_have_text("1")
-    expect(page.get_by_test_id("history")).to_contain_text("status")
+    expect(page.get_by_test_id("history")).to_contain_text("Status: Not started → Done")
     assert Action.objects.get(title__startswith="Book P&T").status == ActionStatus.DONE
     shot(page, "plans-detail-building")
 

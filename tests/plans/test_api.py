@@ -230,3 +230,48 @@ def test_openapi_documents_errors_and_locking(api):
     assert any(p["name"] == "If-Match" for p in patch["parameters"])
     assert "409" in patch["description"] and "If-Match" in patch["description"]
     assert "ETag" in schema["paths"]["/api/v1/plans/{plan_id}"]["get"]["description"]
+
+
+@pytest.mark.parametrize(
+    ("path", "payload"),
+    [
+        ("plans/{plan}", {"period_start": None, "version": 1}),
+        ("plans/{plan}", {"owner_id": None, "version": 1}),
+        ("plans/{plan}", {"owner_id": 999999, "version": 1}),
+        ("plans/{plan}", {"period_end": "not-a-date", "version": 1}),
+        ("plans/objectives/{objective}", {"indicator": None}),
+        ("plans/objectives/{objective}", {"title": None}),
+        ("plans/objectives/{objective}", {"baseline": "1e30"}),
+        ("plans/objectives/{objective}", {"position": 99999999999}),
+        ("plans/tactics/{tactic}", {"shared_with_customer": None}),
+        ("plans/tactics/{tactic}", {"function": None}),
+        ("plans/tactics/{tactic}", {"classification": None}),
+        ("plans/actions/{action}", {"status": None}),
+        ("plans/actions/{action}", {"assignee_id": "abc"}),
+        ("plans/actions/{action}", {"start_date": "2026-12-01"}),
+        ("plans/actions/{action}", {"version": "x"}),
+    ],
+)
+def test_bad_input_is_a_4xx_never_a_500(pw, api, path, payload):
+    url = path.format(
+        plan=pw.plan.pk, objective=pw.objective.pk, tactic=pw.commercial.pk, action=pw.commercial_actions[1].pk
+    )
+    status, body = api("kam").patch(url, payload)
+    assert status == 422, body
+    assert body["errors"], body
+    assert AccountPlan.objects.get(pk=pw.plan.pk).version == 1
+
+
+def test_huge_ids_are_404_or_422_not_500(pw, api):
+    huge = 10**20
+    client = api("kam")
+    assert client.get(f"plans/{huge}")[0] == 404
+    assert client.patch(f"plans/actions/{huge}", {"status": "done"})[0] == 404
+    assert client.patch(f"plans/actions/{pw.commercial_actions[1].pk}", {"assignee_id": huge})[0] == 422
+    assert (
+        client.post(
+            "plans/", {"account_id": huge, "name": "x", "period_start": "2026-01-01", "period_end": "2026-02-01"}
+        )[0]
+        == 404
+    )
+    assert client.get(f"plans/?account={huge}&owner={huge}")[0] in (200, 422)

@@ -369,3 +369,9 @@ def test_history_hides_a_tactic_that_was_ever_hidden_from_the_reader(world, pw):
     msl = world.users["msl"]
     assert selectors.tactic_get(actor=msl, tactic_id=pw.commercial.pk)  # visible now...
     assert not any(t and "Formulary push" in t for _m, t in _history_titles(msl, pw.plan))  # ...its past is not
+
+
+def test_out_of_range_position_is_a_field_error(world, pw):
+    with pytest.raises(ValidationFailed) as exc:
+        services.objective_update(actor=world.users["kam"], objective_id=pw.objective.pk, position=10**12)
+    assert exc.value.errors[0].field == "position"

@@ -313,3 +313,23 @@ def test_history_section_lists_changes(world, pw, web):
     )
     html = _html(web("kam").get(f"/plans/{pw.plan.pk}/"))
     assert 'data-testid="history"' in html and "signed" in html
+    assert "Not started</del> → <strong>Done</strong>" in html  # choice labels, not codes
+    services.action_update(actor=world.users["kam"], action_id=pw.joint_actions[1].pk, assignee=world.users["kam"])
+    html = _html(web("kam").get(f"/plans/{pw.plan.pk}/"))
+    assert "Mia Msl</del> → <strong>Kim Kam</strong>" in html  # people by name, not id
+
+
+def test_medical_role_does_not_create_plans(world, web):
+    assert web("msl").get("/plans/new/").status_code == 403
+    assert 'data-testid="plan-create"' not in _html(web("msl").get("/plans/"))
+    assert 'data-testid="plan-create"' in _html(web("kam").get("/plans/"))
+
+
+def test_edit_and_delete_pages_are_refused_to_readers_and_on_closed_plans(world, pw, web):
+    compliance = web("compliance")
+    assert compliance.get(f"/plans/actions/{pw.joint_actions[0].pk}/edit/").status_code == 403
+    assert compliance.get(f"/plans/objectives/{pw.objective.pk}/delete/").status_code == 403
+    assert web("access").get(f"/plans/{pw.plan.pk}/delete/").status_code == 403  # not the owner
+    AccountPlan.objects.filter(pk=pw.plan.pk).update(status=PlanStatus.CLOSED)
+    resp = web("kam").get(f"/plans/tactics/{pw.commercial.pk}/edit/")
+    assert resp.status_code == 403 and "This plan is closed." in _html(resp)
