@@ -57,3 +57,10 @@ def test_compliance_exports_audit_csv_and_kam_may_not(world, web):
     assert "accounts.Account" in body and "moved HQ" in body and "Worcester" in body
     assert web("kam").get("/audit/export.csv").status_code == 403
     assert web("compliance").get("/audit/").status_code == 200
+
+
+def test_history_names_models_readably():
+    from openkam.core.templatetags.okam import model_label
+
+    assert model_label("accounts.AccountTeamMember") == "Account team member"
+    assert model_label("nope.Missing") == "Missing"

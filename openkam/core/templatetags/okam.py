@@ -27,8 +27,13 @@ def query_replace(context: dict[str, Any], **kwargs: Any) -> str:
 
 @register.filter
 def model_label(value: str) -> str:
-    """'plans.Tactic' → 'Tactic'."""
-    return str(value).rsplit(".", 1)[-1]
+    """'accounts.AccountTeamMember' → 'Account team member' (the model's verbose name)."""
+    from django.apps import apps
+
+    try:
+        return str(apps.get_model(str(value))._meta.verbose_name).capitalize()
+    except (LookupError, ValueError):
+        return str(value).rsplit(".", 1)[-1]
 
 
 @register.filter
