@@ -4,13 +4,15 @@
 -- the account, checked against the user's scope, with parent, owner and territory
 WITH people AS (
     SELECT id, team_id FROM core_user WHERE id = %(user_id)s OR (%(is_lead)s AND manager_id = %(user_id)s)
-), direct AS (
+), direct AS (  -- current team memberships, owned accounts, accounts in the team's territories
+    SELECT m.account_id AS id FROM accounts_accountteammember m
+    WHERE m.user_id IN (SELECT id FROM people) AND m.start_date <= %(today)s
+      AND (m.end_date IS NULL OR m.end_date >= %(today)s)
+    UNION
+    SELECT a.id FROM accounts_account a WHERE a.owner_id IN (SELECT id FROM people)
+    UNION
     SELECT a.id FROM accounts_account a
-    WHERE a.id IN (SELECT m.account_id FROM accounts_accountteammember m
-                   WHERE m.user_id IN (SELECT id FROM people) AND m.start_date <= %(today)s
-                     AND (m.end_date IS NULL OR m.end_date >= %(today)s))
-       OR a.owner_id IN (SELECT id FROM people)
-       OR a.territory_id IN (SELECT tt.territory_id FROM core_teamterritory tt
+    WHERE a.territory_id IN (SELECT tt.territory_id FROM core_teamterritory tt
                              WHERE tt.team_id IN (SELECT team_id FROM people))
 )
 SELECT a.*, p.name AS parent_name, o.first_name, o.last_name, t.name AS territory_name
@@ -73,20 +75,23 @@ JOIN accounts_account a ON a.id = p.account_id
 JOIN stakeholders_stakeholder s ON s.id = p.stakeholder_id
 LEFT JOIN stakeholders_specialty sp ON sp.code = s.specialty_id
 LEFT JOIN stakeholders_committee c ON c.id = p.committee_id
-WHERE p.account_id = %(account_id)s OR a.ancestors @> ARRAY[%(account_id)s]::bigint[]
+WHERE p.account_id IN (SELECT id FROM accounts_account
+                       WHERE id = %(account_id)s OR ancestors @> ARRAY[%(account_id)s]::bigint[])
 ORDER BY inherited, is_current DESC, a.name, p.title
 LIMIT 50;
 
 -- how many positions in all
-SELECT count(*) FROM stakeholders_position p JOIN accounts_account a ON a.id = p.account_id
-WHERE p.account_id = %(account_id)s OR a.ancestors @> ARRAY[%(account_id)s]::bigint[];
+SELECT count(*) FROM stakeholders_position
+WHERE account_id IN (SELECT id FROM accounts_account
+                     WHERE id = %(account_id)s OR ancestors @> ARRAY[%(account_id)s]::bigint[]);
 
 -- open plans here and below (first 10)
 SELECT pl.id, pl.name, pl.status, pl.period_start, pl.period_end, a.name, o.first_name, o.last_name
 FROM plans_accountplan pl
 JOIN accounts_account a ON a.id = pl.account_id
 JOIN core_user o ON o.id = pl.owner_id
-WHERE (pl.account_id = %(account_id)s OR a.ancestors @> ARRAY[%(account_id)s]::bigint[])
+WHERE pl.account_id IN (SELECT id FROM accounts_account
+                        WHERE id = %(account_id)s OR ancestors @> ARRAY[%(account_id)s]::bigint[])
   AND pl.status = ANY(%(open_statuses)s)
 ORDER BY pl.period_start DESC, pl.name
 LIMIT 10;

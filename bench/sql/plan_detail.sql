@@ -4,13 +4,15 @@
 -- the plan, checked against the user's scope
 WITH people AS (
     SELECT id, team_id FROM core_user WHERE id = %(user_id)s OR (%(is_lead)s AND manager_id = %(user_id)s)
-), direct AS (
+), direct AS (  -- current team memberships, owned accounts, accounts in the team's territories
+    SELECT m.account_id AS id FROM accounts_accountteammember m
+    WHERE m.user_id IN (SELECT id FROM people) AND m.start_date <= %(today)s
+      AND (m.end_date IS NULL OR m.end_date >= %(today)s)
+    UNION
+    SELECT a.id FROM accounts_account a WHERE a.owner_id IN (SELECT id FROM people)
+    UNION
     SELECT a.id FROM accounts_account a
-    WHERE a.id IN (SELECT m.account_id FROM accounts_accountteammember m
-                   WHERE m.user_id IN (SELECT id FROM people) AND m.start_date <= %(today)s
-                     AND (m.end_date IS NULL OR m.end_date >= %(today)s))
-       OR a.owner_id IN (SELECT id FROM people)
-       OR a.territory_id IN (SELECT tt.territory_id FROM core_teamterritory tt
+    WHERE a.territory_id IN (SELECT tt.territory_id FROM core_teamterritory tt
                              WHERE tt.team_id IN (SELECT team_id FROM people))
 )
 SELECT pl.*, a.name AS account_name, o.first_name, o.last_name

@@ -314,6 +314,10 @@ def machine_facts() -> dict[str, str]:
         facts["cpu"] = platform.processor()
     facts["cores"] = str(os.cpu_count())
     try:
+        facts["load average (1/5/15 min) at the end"] = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        pass
+    try:
         mem = re.search(r"MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text())
         facts["memory"] = f"{int(mem.group(1)) / 1024 / 1024:.1f} GiB" if mem else "?"
     except OSError:

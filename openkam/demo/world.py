@@ -459,11 +459,11 @@ class WorldGenerator:
             n = rng.randint(*lo_hi)
             if n <= 0:
                 return
-            pid = add(ref.PHARMACY, "department", hospital_id, index, territory=unit.territory)
+            pid = add(ref.PHARMACY, "department", hospital_id, index)  # territory: on systems and hospitals
             unit.pharmacies.append(pid)
             unit.departments.append((pid, ref.PHARMACY, "", hospital_id))
             for name, code, _cond in rng.sample(ref.DEPARTMENTS, min(n - 1, len(ref.DEPARTMENTS))):
-                did = add(name, "department", hospital_id, index, territory=unit.territory)
+                did = add(name, "department", hospital_id, index)
                 unit.departments.append((did, name, code, hospital_id))
 
         levels = ("strategic", "key", "basic", "unassessed")

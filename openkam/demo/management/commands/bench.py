@@ -3,6 +3,7 @@ operations next to the raw SQL answering the same question, print the table and 
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -121,6 +122,8 @@ class Command(BaseCommand):
             self.stdout.write("--build-only: nothing timed.")
             return
 
+        load = os.getloadavg()
+        notes.append(f"Load average (1/5/15 min) when timing started: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}.")
         report = bm.Report(scale.name, seed, db, opts["repeat"], opts["warmup"], world, notes=notes)
         for op in bm.OPERATIONS:
             self.stdout.write(f"Timing {op.title}...")
