@@ -55,7 +55,7 @@ bench: install
 	OPENKAM_ENV=bench $(PY) manage.py bench --scale $(SCALE)
 
 db-stop:
-	@test -x $(PY) && $(PY) -c "from openkam.core import embedded_db; embedded_db.stop()" || true
+	@test -x $(PY) && $(PY) -c "from openkam.core import embedded_db; print('embedded PostgreSQL stopped' if embedded_db.stop() else 'still running')" || true
 
 clean: db-stop
 	rm -rf var/static .pytest_cache .mypy_cache .ruff_cache

@@ -89,6 +89,8 @@ class Command(BaseCommand):
                 connections.close_all()
                 from openkam.core import embedded_db
 
-                embedded_db.stop()
-                self.stdout.write("Embedded PostgreSQL stopped.")
+                if embedded_db.stop():
+                    self.stdout.write("Embedded PostgreSQL stopped.")
+                else:
+                    self.stderr.write("The embedded PostgreSQL did not stop in time; run `make db-stop`.")
             self.stdout.write("Bye.")
