@@ -51,8 +51,9 @@ pytest: install
 test: lint typecheck contracts check openapi-check pytest
 
 SCALE ?= demo
+BENCH_ARGS ?=
 bench: install
-	OPENKAM_ENV=bench $(PY) manage.py bench --scale $(SCALE)
+	OPENKAM_ENV=bench $(PY) manage.py bench --scale $(SCALE) $(BENCH_ARGS)
 
 db-stop:
 	@test -x $(PY) && $(PY) -c "from openkam.core import embedded_db; print('embedded PostgreSQL stopped' if embedded_db.stop() else 'still running')" || true
