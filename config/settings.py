@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "openkam.portfolio",
     "openkam.plans",
     "openkam.activities",
+    "openkam.evaluation",
     "openkam.workspace",
     "openkam.demo",
 ]
