@@ -5,6 +5,7 @@ from openkam.activities.api import router as activities_router
 from openkam.core.api import api
 from openkam.core.api_admin import me_router
 from openkam.core.api_admin import router as admin_router
+from openkam.evaluation.api import router as evaluation_router
 from openkam.plans.api import router as plans_router
 from openkam.portfolio.api import router as portfolio_router
 from openkam.stakeholders.api import router as stakeholders_router
@@ -14,6 +15,7 @@ api.add_router("/stakeholders", stakeholders_router)
 api.add_router("/portfolio", portfolio_router)
 api.add_router("/plans", plans_router)
 api.add_router("/interactions", activities_router)
+api.add_router("/evaluation", evaluation_router)
 api.add_router("/admin", admin_router)
 api.add_router("/me", me_router)
 

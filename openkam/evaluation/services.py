@@ -160,9 +160,11 @@ def _write_model(model: ScoringModel, data: dict[str, Any], criteria: list[dict[
     model.account_types = list(data["account_types"])
     model.scale_min, model.scale_max = data.get("scale_min", 1), data.get("scale_max", 5)
     for name in ("strategic_min", "key_min", "basic_min"):
-        setattr(model, name, Decimal(str(data[name])))
+        setattr(model, name, Decimal(str(data[name])).quantize(Decimal("0.01")))
     model.save()
     model.criteria.all().delete()
+    for c in criteria:
+        c["weight"] = Decimal(str(c["weight"])).quantize(Decimal("0.01"))
     Criterion.objects.bulk_create([Criterion(model=model, **c) for c in criteria])
     return model
 
