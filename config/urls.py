@@ -20,6 +20,7 @@ urlpatterns = [
     path("portfolio/", include("openkam.portfolio.urls")),
     path("plans/", include("openkam.plans.urls")),
     path("interactions/", include("openkam.activities.urls")),
+    path("evaluation/", include("openkam.evaluation.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 

@@ -14,6 +14,7 @@ NAV_ITEMS = [
     ("stakeholders:list", _("Stakeholders"), "people", None),
     ("plans:list", _("Plans"), "journal-check", None),
     ("activities:list", _("Interactions"), "chat-left-text", None),
+    ("evaluation:matrix", _("Evaluation"), "grid-3x3-gap", None),
     ("portfolio:list", _("Portfolio"), "capsule", None),
     ("core:audit", _("Audit"), "shield-check", "audit"),
     ("core:admin_home", _("Administration"), "gear", "admin"),

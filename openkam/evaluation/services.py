@@ -369,7 +369,7 @@ def assessment_create(
         if not isinstance(value, int) or isinstance(value, bool) or not (model.scale_min <= value <= model.scale_max):
             errors.append(
                 FieldError(
-                    f"scores.{i}.score" if "form_prefix" not in row else f"{row['form_prefix']}score",
+                    f"scores.{i}.score",
                     "out_of_scale",
                     _("“%(c)s”: a score is a whole number from %(lo)d to %(hi)d.")
                     % {"c": crit.name, "lo": model.scale_min, "hi": model.scale_max},

@@ -1,0 +1,347 @@
+"""Evaluation pages: portfolio matrix, KAM analysis (+ XLSX), an account's evaluation, scoring, models, re-score."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from openkam.core.access import can_write, is_admin
+from openkam.core.errors import DomainError, NotFound, PermissionDenied
+from openkam.core.forms import apply_domain_error
+from openkam.core.models import Role, User
+from openkam.evaluation import selectors, services, tasks
+from openkam.evaluation.forms import AssessmentForm, MatrixFilterForm, OverrideForm, ReviewForm
+from openkam.evaluation.models import AssessmentStatus, RunStatus
+
+LEVEL_COLOURS = {"strategic": "#6f42c1", "key": "#0d6efd", "basic": "#6c757d", "declined": "#adb5bd"}
+
+
+def _actor(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _can_tier(user: User) -> bool:
+    return can_write(user) and (user.role == Role.LEAD or is_admin(user))
+
+
+def _can_score(user: User) -> bool:
+    return can_write(user) and (user.role in (Role.KAM, Role.LEAD, Role.MARKET_ACCESS) or is_admin(user))
+
+
+# --- portfolio matrix -------------------------------------------------------------------------------
+@login_required
+@require_GET
+def matrix(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    options = selectors.matrix_filter_options(actor=actor)
+    form = MatrixFilterForm(request.GET or None, options=options, measures=selectors.POSITION_MEASURES)
+    filters: dict[str, Any] = {}
+    if form.is_valid():
+        data = form.cleaned_data
+        filters = {"team_id": data.get("team"), "type": data.get("type") or None,
+                   "country": data.get("country") or None, "position": data.get("position") or "coverage"}  # fmt: skip
+    m = selectors.portfolio_matrix(actor=actor, **filters)
+    detail = reverse("accounts:detail", args=[0])[:-2]
+    points = [
+        {"value": [p.position, p.attractiveness], "name": p.name, "id": p.id, "level": p.level,
+         "levelLabel": p.level_label, "type": p.type_label, "url": f"{detail}{p.id}/"}
+        for p in m.points
+    ]  # fmt: skip
+    quadrants = [
+        {"key": k, "title": str(t), "text": str(x), "count": m.quadrant_counts.get(k, 0)}
+        for k, (t, x) in selectors.QUADRANTS.items()
+    ]
+    chart = {
+        "points": points,
+        "colours": LEVEL_COLOURS,
+        "levels": {
+            k: str(v)
+            for k, v in [
+                ("strategic", _("Strategic")),
+                ("key", _("Key")),
+                ("basic", _("Basic")),
+                ("declined", _("Declined")),
+            ]
+        },
+        "quadrants": {q["key"]: q["title"] for q in quadrants},
+        "xName": str(m.measure.label),
+        "yName": _("Attractiveness (latest score)"),
+    }
+    return render(
+        request,
+        "evaluation/matrix.html",
+        {
+            "form": form,
+            "matrix": m,
+            "chart": chart,
+            "quadrants": quadrants,
+            "filtered": bool(request.GET),
+            "can_analyse": selectors.can_see_analysis(actor),
+        },
+    )
+
+
+# --- KAM analysis -------------------------------------------------------------------------------------
+def _analysis(request: HttpRequest) -> tuple[selectors.Analysis, int | None]:
+    raw = request.GET.get("team", "")
+    team_id = int(raw) if raw.isdigit() else None
+    try:
+        return selectors.kam_analysis(actor=_actor(request), team_id=team_id), team_id
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(exc.message) from None
+
+
+@login_required
+@require_GET
+def analysis(request: HttpRequest) -> HttpResponse:
+    a, team_id = _analysis(request)
+    teams = selectors.team_choices(actor=_actor(request))
+    chart = {
+        "levels": [r.label for r in a.rows],
+        "intended": [r.intended_share for r in a.rows],
+        "actual": [r.effort_share for r in a.rows],
+        "accounts": [r.account_share for r in a.rows],
+        "labels": {
+            "intended": _("Intended effort share"),
+            "actual": _("Actual effort share"),
+            "accounts": _("Share of accounts"),
+        },
+    }
+    return render(
+        request, "evaluation/analysis.html",
+        {"a": a, "teams": teams, "team_id": team_id, "chart": chart},
+    )  # fmt: skip
+
+
+@login_required
+@require_GET
+def analysis_xlsx(request: HttpRequest) -> HttpResponse:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    a, _team = _analysis(request)
+    wb = Workbook()
+    head_font, head_fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="0B5563")
+
+    def sheet(ws: Any, title: str, header: list[str], rows: list[list[Any]], widths: list[int]) -> None:
+        ws.title = title
+        ws.append(header)
+        for cell in ws[1]:
+            cell.font, cell.fill = head_font, head_fill
+            cell.alignment = Alignment(vertical="center", wrap_text=True)
+        for row in rows:
+            ws.append(row)
+        for i, w in enumerate(widths, start=1):
+            ws.column_dimensions[get_column_letter(i)].width = w
+        ws.freeze_panes = "A2"
+
+    sheet(
+        wb.active, _("Levels"),
+        [_("Level"), _("Accounts"), _("Share of accounts (%)"), _("Interactions (90 days)"), _("Team members"),
+         _("Open actions"), _("Actual effort share (%)"), _("Intended effort share (%)"), _("Gap (points)")],
+        [[r.label, r.accounts, r.account_share, r.interactions, r.people, r.open_actions, r.effort_share,
+          r.intended_share, r.gap] for r in a.rows],
+        [14, 10, 12, 14, 12, 12, 14, 14, 10],
+    )  # fmt: skip
+    sheet(
+        wb.create_sheet(), _("Mismatches"),
+        [_("Account"), _("Level"), _("Interactions (90 days)"), _("Interactions (30 days)"), _("Finding")],
+        [[e.name, e.level, e.interactions, e.last_30, e.flag] for e in a.flagged],
+        [44, 12, 14, 14, 70],
+    )  # fmt: skip
+    sheet(
+        wb.create_sheet(), _("Accounts"),
+        [_("Account"), _("Type"), _("Level"), _("Latest score"), _("Interactions (90 days)"), _("Team members"),
+         _("Open actions"), _("Finding")],
+        [[e.name, e.type, e.level, float(e.total) if e.total is not None else None, e.interactions, e.people,
+          e.open_actions, e.flag] for e in selectors.analysis_accounts(a.accounts)],
+        [44, 14, 12, 12, 14, 12, 12, 60],
+    )  # fmt: skip
+    info = wb.create_sheet(_("About"))
+    info.append([_("KAM analysis")])
+    info.append([_("Exported"), timezone.localtime().strftime("%Y-%m-%d %H:%M")])
+    info.append([_("By"), str(_actor(request))])
+    info.append([_("Effort window (days)"), a.days])
+    info["A1"].font = Font(bold=True, size=14)
+    info.column_dimensions["A"].width = 24
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    response = HttpResponse(
+        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="kam-analysis-{timezone.localdate():%Y-%m-%d}.xlsx"'
+    return response
+
+
+# --- an account's evaluation --------------------------------------------------------------------------
+def _evaluation(request: HttpRequest, account_id: int) -> selectors.AccountEvaluation:
+    try:
+        return selectors.account_evaluation(actor=_actor(request), account_id=account_id)
+    except NotFound:
+        raise Http404 from None
+
+
+@login_required
+def account(request: HttpRequest, account_id: int) -> HttpResponse:
+    actor = _actor(request)
+    ev = _evaluation(request, account_id)
+    override_form = OverrideForm(
+        initial={
+            "level": ev.tier.override_level if ev.tier else "",
+            "reason": ev.tier.override_reason if ev.tier else "",
+        }
+    )
+    if request.method == "POST":
+        override_form = OverrideForm(request.POST)
+        if override_form.is_valid():
+            try:
+                result = services.tier_override(
+                    actor=actor, account_id=account_id, level=override_form.cleaned_data["level"],
+                    reason=override_form.cleaned_data["reason"],
+                )  # fmt: skip
+            except DomainError as exc:
+                apply_domain_error(override_form, exc)
+            else:
+                messages.success(request, _("Tier set to %(l)s.") % {"l": result.level})
+                for w in result.warnings:
+                    messages.warning(request, w)
+                return redirect("evaluation:account", account_id=account_id)
+    trend = {
+        "dates": [a.assessed_on.isoformat() for a in reversed(ev.assessments)],
+        "totals": [float(a.total) for a in reversed(ev.assessments)],
+        "thresholds": (
+            {"strategic": float(ev.model.strategic_min), "key": float(ev.model.key_min),
+             "basic": float(ev.model.basic_min)} if ev.model else None
+        ),
+        "labels": {"strategic": _("Strategic"), "key": _("Key"), "basic": _("Basic"), "score": _("Score")},
+    }  # fmt: skip
+    return render(
+        request, "evaluation/account.html",
+        {"ev": ev, "override_form": override_form, "can_tier": _can_tier(actor), "can_score": _can_score(actor),
+         "trend": trend, "latest_scores": list(ev.latest.scores.all()) if ev.latest else []},
+    )  # fmt: skip
+
+
+@login_required
+def assess(request: HttpRequest, account_id: int) -> HttpResponse:
+    actor = _actor(request)
+    ev = _evaluation(request, account_id)
+    if not _can_score(actor):
+        raise DjangoPermissionDenied(_("Your role cannot score accounts."))
+    if ev.model is None:
+        messages.error(request, _("No active scoring model applies to this type of account."))
+        return redirect("evaluation:account", account_id=account_id)
+    form = AssessmentForm(request.POST or None, model=ev.model, initial={"assessed_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            assessment, result = services.assessment_create(
+                actor=actor, account_id=account_id, model_id=ev.model.pk, scores=form.scores(),
+                assessed_on=form.cleaned_data["assessed_on"], rationale=form.cleaned_data["rationale"],
+            )  # fmt: skip
+        except DomainError as exc:
+            if exc.errors:
+                for err in exc.errors:
+                    form.add_error(form.field_for_error(err.field), err.message)  # type: ignore[arg-type]
+            else:
+                form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request,
+                _("Assessment saved: score %(s)s → %(t)s.")
+                % {"s": assessment.total, "t": assessment.get_tier_display()},
+            )
+            for w in result.warnings:
+                messages.warning(request, w)
+            return redirect("evaluation:account", account_id=account_id)
+    return render(request, "evaluation/assess.html", {"ev": ev, "form": form, "rows": form.rows()})
+
+
+@login_required
+def assessment(request: HttpRequest, assessment_id: int) -> HttpResponse:
+    actor = _actor(request)
+    try:
+        a = selectors.assessment_get(actor=actor, assessment_id=assessment_id)
+    except NotFound:
+        raise Http404 from None
+    form = ReviewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.assessment_review(actor=actor, assessment_id=assessment_id, note=form.cleaned_data["note"])
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("Assessment reviewed."))
+            return redirect("evaluation:assessment", assessment_id=assessment_id)
+    can_review = _can_tier(actor) and a.status == AssessmentStatus.SUBMITTED and a.assessed_by_id != actor.pk
+    return render(request, "evaluation/assessment.html", {"a": a, "form": form, "can_review": can_review})
+
+
+# --- scoring models and re-score ------------------------------------------------------------------
+@login_required
+@require_GET
+def models(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    return render(
+        request, "evaluation/models.html",
+        {"models": selectors.scoring_model_list(actor=actor), "is_admin": is_admin(actor),
+         "run": selectors.rescore_run_latest(actor=actor), "can_analyse": selectors.can_see_analysis(actor)},
+    )  # fmt: skip
+
+
+@login_required
+@require_POST
+def model_action(request: HttpRequest, model_id: int, action: str) -> HttpResponse:
+    actor = _actor(request)
+    try:
+        if action == "version":
+            model = services.scoring_model_new_version(actor=actor, model_id=model_id)
+            messages.success(request, _("Draft version %(v)d created.") % {"v": model.version})
+        elif action == "activate":
+            model = services.scoring_model_activate(actor=actor, model_id=model_id)
+            messages.success(request, _("%(m)s is now active. Re-score the accounts to apply it.") % {"m": model})
+        else:
+            raise Http404
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("evaluation:models")
+
+
+@login_required
+@require_POST
+def rescore(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    try:
+        run = services.rescore_run_start(actor=actor)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("evaluation:models")
+    tasks.rescore_all.defer(run_id=run.pk)
+    if getattr(request, "htmx", False):
+        return render(request, "evaluation/_run.html", {"run": run})
+    return redirect("evaluation:models")
+
+
+@login_required
+@require_GET
+def rescore_progress(request: HttpRequest, run_id: int) -> HttpResponse:
+    try:
+        run = selectors.rescore_run_get(actor=_actor(request), run_id=run_id)
+    except NotFound:
+        raise Http404 from None
+    return render(request, "evaluation/_run.html", {"run": run, "RunStatus": RunStatus})
+
+
+def chart_json(value: Any) -> str:
+    return json.dumps(value)

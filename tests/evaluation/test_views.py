@@ -1,0 +1,168 @@
+"""Pages: matrix, KAM analysis (+ XLSX), an account's evaluation, scoring form, review, models, re-score progress."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import shutil
+import subprocess
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from openkam.accounts import services as account_services
+from openkam.evaluation import services
+from openkam.evaluation.models import Assessment, ScoringModel
+from tests import factories as f
+from tests.evaluation.conftest import all_scores
+
+pytestmark = pytest.mark.django_db
+
+
+def _score(world: Any, model: ScoringModel, account: Any, value: int = 4, **kw: Any) -> Assessment:
+    a, _r = services.assessment_create(
+        actor=world.users["kam"], account_id=account.pk, scores=all_scores(model, value), **kw
+    )
+    return a
+
+
+def test_matrix_page_plots_assessed_accounts_with_filters(
+    web: Any, world: Any, models: dict[str, ScoringModel]
+) -> None:
+    _score(world, models["partnership"], world.hospital, 5)
+    for _ in range(13):
+        f.InteractionFactory(account=world.department, created_by=world.users["kam"])  # rolls up to its hospital
+    resp = web("kam").get("/evaluation/")
+    assert resp.status_code == 200
+    html = resp.content.decode()
+    assert "Beacon General Hospital" in html and 'data-testid="matrix-chart"' in html
+    assert 'data-testid="quadrant-count-strategic">1<' in html  # 100 attractiveness, coverage 100 %
+    assert "/accounts/%d/" % world.hospital.pk in html
+    assert "Beacon General Hospital" not in web("kam").get("/evaluation/?type=wholesaler").content.decode()
+    assert "Beacon General Hospital" not in web("kam2").get("/evaluation/").content.decode()
+
+
+def test_account_evaluation_page_and_scoring_form(web: Any, world: Any, models: dict[str, ScoringModel]) -> None:
+    p = models["partnership"]
+    client = web("kam")
+    resp = client.get(f"/evaluation/accounts/{world.hospital.pk}/")
+    assert resp.status_code == 200 and "Formulary and protocol status" in resp.content.decode()
+    form_page = client.get(f"/evaluation/accounts/{world.hospital.pk}/assess/")
+    assert form_page.status_code == 200 and "Innovation readiness" in form_page.content.decode()
+    data: dict[str, Any] = {"assessed_on": timezone.localdate().isoformat(), "rationale": ""}
+    for c in p.criteria.all():
+        data[f"score_{c.pk}"] = "4"
+        data[f"evidence_{c.pk}"] = f"Evidence for {c.key}"
+    first = p.criteria.first()
+    assert first is not None
+    bad = {**data, f"score_{first.pk}": ""}
+    resp = client.post(f"/evaluation/accounts/{world.hospital.pk}/assess/", bad)
+    assert resp.status_code == 200 and f'data-testid="error-score_{first.pk}"' in resp.content.decode()
+    assert not Assessment.objects.exists()
+    resp = client.post(f"/evaluation/accounts/{world.hospital.pk}/assess/", data)
+    assert resp.status_code == 302
+    page = client.get(f"/evaluation/accounts/{world.hospital.pk}/").content.decode()
+    assert 'data-testid="tier-badge">Strategic<' in page and "75.0" in page
+    assert web("kam2").get(f"/evaluation/accounts/{world.hospital.pk}/").status_code == 404
+    assert web("compliance").get(f"/evaluation/accounts/{world.hospital.pk}/assess/").status_code == 403
+
+
+def test_lead_overrides_and_reviews_in_the_page(web: Any, world: Any, models: dict[str, ScoringModel]) -> None:
+    a = _score(world, models["partnership"], world.hospital, 3)
+    lead = web("lead")
+    resp = lead.post(f"/evaluation/accounts/{world.hospital.pk}/", {"level": "declined", "reason": ""})
+    assert resp.status_code == 200 and "will not invest" in resp.content.decode()
+    resp = lead.post(f"/evaluation/accounts/{world.hospital.pk}/", {"level": "key", "reason": "New oncology centre"})
+    assert resp.status_code == 302
+    world.hospital.refresh_from_db()
+    assert world.hospital.kam_level == "key"
+    assert "override-form" not in web("kam").get(f"/evaluation/accounts/{world.hospital.pk}/").content.decode()
+    resp = lead.post(f"/evaluation/assessments/{a.pk}/", {"note": "Evidence is solid"})
+    assert resp.status_code == 302
+    a.refresh_from_db()
+    assert a.status == "reviewed"
+
+
+def test_analysis_page_and_xlsx(web: Any, world: Any, models: dict[str, ScoringModel]) -> None:
+    _score(world, models["partnership"], world.hospital, 5)
+    _score(world, models["partnership"], world.hospital2, 1, rationale="No overlap with our portfolio")
+    for _ in range(5):
+        f.InteractionFactory(account=world.hospital2, created_by=world.users["kam"])
+    assert web("kam").get("/evaluation/analysis/").status_code == 403
+    html = web("lead").get("/evaluation/analysis/").content.decode()
+    assert "Declined account still getting 5 interactions a month." in html
+    assert "Strategic account with no activity in 60 days." in html
+    resp = web("lead").get("/evaluation/analysis.xlsx")
+    assert resp.status_code == 200 and resp["Content-Type"].startswith("application/vnd.openxmlformats")
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(resp.content))
+    assert wb.sheetnames == ["Levels", "Mismatches", "Accounts", "About"]
+    levels = [row for row in wb["Levels"].iter_rows(values_only=True)]
+    assert levels[0][0] == "Level" and [r[0] for r in levels[1:]] == ["Strategic", "Key", "Basic", "Declined"]
+    assert levels[1][1] == 1 and levels[4][1] == 1 and levels[4][3] == 5
+    flags = [r[4] for r in wb["Mismatches"].iter_rows(min_row=2, values_only=True)]
+    assert "Declined account still getting 5 interactions a month." in flags
+
+
+@pytest.mark.skipif(not (shutil.which("libreoffice") or shutil.which("soffice")), reason="LibreOffice not installed")
+def test_xlsx_opens_in_libreoffice(web: Any, world: Any, models: dict[str, ScoringModel], tmp_path: Any) -> None:
+    _score(world, models["partnership"], world.hospital, 5)
+    path = tmp_path / "analysis.xlsx"
+    path.write_bytes(web("lead").get("/evaluation/analysis.xlsx").content)
+    exe = shutil.which("libreoffice") or shutil.which("soffice")
+    subprocess.run(
+        [exe, "--headless", "--convert-to", "csv", "--outdir", str(tmp_path), str(path)], check=True, timeout=120
+    )  # type: ignore[list-item]
+    assert "Strategic" in (tmp_path / "analysis.csv").read_text()
+
+
+def test_models_page_and_rescore_progress(web: Any, world: Any, models: dict[str, ScoringModel]) -> None:
+    _score(world, models["partnership"], world.hospital, 4)
+    assert "Partnership potential" in web("kam").get("/evaluation/models/").content.decode()
+    assert web("lead").post("/evaluation/rescore/").status_code == 302  # refused with a message
+    admin = web("admin")
+    resp = admin.post("/evaluation/rescore/", HTTP_HX_REQUEST="true")
+    assert resp.status_code == 200 and 'data-status="queued"' in resp.content.decode()
+    assert "hx-trigger" in resp.content.decode()  # keeps polling
+    from openkam.evaluation.models import RescoreRun
+    from openkam.evaluation.tasks import rescore_all
+
+    run = RescoreRun.objects.get()
+    rescore_all(run.pk)
+    resp = admin.get(f"/evaluation/rescore/{run.pk}/")
+    assert 'data-status="done"' in resp.content.decode() and "hx-trigger" not in resp.content.decode()
+    assert "1 of 1 accounts" in resp.content.decode()
+
+
+def _grow(world: Any, models: dict[str, ScoringModel], n: int) -> None:
+    admin = world.users["admin"]
+    for i in range(n):
+        h = account_services.account_create(
+            actor=admin, name=f"Extra hospital {n}-{i}", type="hospital", parent=world.idn
+        )
+        dept = account_services.account_create(actor=admin, name="Cardiology", type="department", parent=h)
+        _score(world, models["partnership"], h, 2 + i % 4, rationale="Low potential", assessed_on=dt.date(2026, 1, 1))
+        _score(world, models["partnership"], h, 1 + i % 5, rationale="Low potential")
+        f.InteractionFactory(account=dept, created_by=world.users["kam"])
+        f.InteractionFactory(account=h, created_by=world.users["kam"])
+
+
+@pytest.mark.parametrize("url,user", [("/evaluation/", "kam"), ("/evaluation/analysis/", "lead")])
+def test_constant_query_count_at_1x_and_10x(
+    web: Any, world: Any, models: dict[str, ScoringModel], url: str, user: str
+) -> None:
+    client = web(user)
+    _grow(world, models, 3)
+    client.get(url)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url).status_code == 200
+    _grow(world, models, 27)
+    with CaptureQueriesContext(connection) as large:
+        resp = client.get(url)
+    expected = "Extra hospital 27-26" if user == "kam" else "30 tiered accounts"
+    assert resp.status_code == 200 and expected in resp.content.decode()
+    assert len(large.captured_queries) == len(small.captured_queries), (len(small), len(large))
