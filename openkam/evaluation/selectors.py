@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Case, Count, F, Q, QuerySet, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -134,7 +135,7 @@ def account_evaluation(*, actor: User, account_id: int) -> AccountEvaluation:
     assessments = list(
         Assessment.objects.filter(account=account)
         .select_related("model", "assessed_by", "reviewed_by")
-        .prefetch_related("scores__criterion")
+        .prefetch_related("scores__criterion__model")
         .order_by("-assessed_on", "-id")
     )
     tier = AccountTier.objects.filter(account=account).select_related("override_by").first()
@@ -146,12 +147,17 @@ def account_evaluation(*, actor: User, account_id: int) -> AccountEvaluation:
 
 # --- teams and caps ---------------------------------------------------------------------------------
 def team_accounts_q(team_id: int, prefix: str = "") -> Q:
-    """Accounts of a team: owned by one of its members, or with one of its members on the account team."""
+    """Accounts of a team: owned by one of its members, with one of its members on the account team, or below such
+    an account in the hierarchy."""
     members = User.objects.filter(team_id=team_id).values("pk")
     on_team = AccountTeamMember.objects.filter(user_id__in=members, end_date__isnull=True).values("account_id")
     if prefix:
-        return Q(account__owner_id__in=members) | Q(account_id__in=on_team)
-    return Q(owner_id__in=members) | Q(pk__in=on_team)
+        return (
+            Q(account__owner_id__in=members)
+            | Q(account_id__in=on_team)
+            | Q(account__ancestors__overlap=ArraySubquery(on_team))
+        )
+    return Q(owner_id__in=members) | Q(pk__in=on_team) | Q(ancestors__overlap=ArraySubquery(on_team))
 
 
 def strategic_cap_status(*, team: Team) -> tuple[int, int]:
@@ -340,7 +346,7 @@ class AccountEffort:
     interactions: int = 0  # last 90 days
     last_30: int = 0
     last_60: int = 0
-    people: int = 0
+    people: int = 0  # distinct colleagues who logged interactions in the window
     open_actions: int = 0
     flag: str = ""
 
@@ -420,15 +426,6 @@ def kam_analysis(*, actor: User, team_id: int | None = None) -> Analysis:
             e = efforts.get(unit)
             if e is not None:
                 e.interactions, e.last_30, e.last_60 = n, n30, n60
-        today = timezone.localdate()
-        for aid, people in (
-            AccountTeamMember.objects.filter(account_id__in=ids, start_date__lte=today)
-            .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
-            .values("account_id")
-            .annotate(n=Count("user_id", distinct=True))
-            .values_list("account_id", "n")
-        ):
-            efforts[aid].people = people
         for aid, n in (
             action_scope(actor=actor)
             .filter(tactic__objective__plan__account_id__in=ids)

@@ -149,7 +149,7 @@ def analysis_xlsx(request: HttpRequest) -> HttpResponse:
 
     sheet(
         wb.active, _("Levels"),
-        [_("Level"), _("Accounts"), _("Share of accounts (%)"), _("Interactions (90 days)"), _("Team members"),
+        [_("Level"), _("Accounts"), _("Share of accounts (%)"), _("Interactions (90 days)"), _("People active"),
          _("Open actions"), _("Actual effort share (%)"), _("Intended effort share (%)"), _("Gap (points)")],
         [[r.label, r.accounts, r.account_share, r.interactions, r.people, r.open_actions, r.effort_share,
           r.intended_share, r.gap] for r in a.rows],
@@ -163,7 +163,7 @@ def analysis_xlsx(request: HttpRequest) -> HttpResponse:
     )  # fmt: skip
     sheet(
         wb.create_sheet(), _("Accounts"),
-        [_("Account"), _("Type"), _("Level"), _("Latest score"), _("Interactions (90 days)"), _("Team members"),
+        [_("Account"), _("Type"), _("Level"), _("Latest score"), _("Interactions (90 days)"), _("People active"),
          _("Open actions"), _("Finding")],
         [[e.name, e.type, e.level, float(e.total) if e.total is not None else None, e.interactions, e.people,
           e.open_actions, e.flag] for e in selectors.analysis_accounts(a.accounts)],
@@ -227,10 +227,11 @@ def account(request: HttpRequest, account_id: int) -> HttpResponse:
         ),
         "labels": {"strategic": _("Strategic"), "key": _("Key"), "basic": _("Basic"), "score": _("Score")},
     }  # fmt: skip
+    latest = [(s, s.criterion.label_for(s.score)) for s in ev.latest.scores.all()] if ev.latest else []
     return render(
         request, "evaluation/account.html",
         {"ev": ev, "override_form": override_form, "can_tier": _can_tier(actor), "can_score": _can_score(actor),
-         "trend": trend, "latest_scores": list(ev.latest.scores.all()) if ev.latest else []},
+         "trend": trend, "latest_scores": latest},
     )  # fmt: skip
 
 

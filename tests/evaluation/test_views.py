@@ -40,7 +40,7 @@ def test_matrix_page_plots_assessed_accounts_with_filters(
     html = resp.content.decode()
     assert "Beacon General Hospital" in html and 'data-testid="matrix-chart"' in html
     assert 'data-testid="quadrant-count-strategic">1<' in html  # 100 attractiveness, coverage 100 %
-    assert "/accounts/%d/" % world.hospital.pk in html
+    assert f"/accounts/{world.hospital.pk}/" in html
     assert "Beacon General Hospital" not in web("kam").get("/evaluation/?type=wholesaler").content.decode()
     assert "Beacon General Hospital" not in web("kam2").get("/evaluation/").content.decode()
 
@@ -101,7 +101,7 @@ def test_analysis_page_and_xlsx(web: Any, world: Any, models: dict[str, ScoringM
 
     wb = load_workbook(io.BytesIO(resp.content))
     assert wb.sheetnames == ["Levels", "Mismatches", "Accounts", "About"]
-    levels = [row for row in wb["Levels"].iter_rows(values_only=True)]
+    levels = list(wb["Levels"].iter_rows(values_only=True))
     assert levels[0][0] == "Level" and [r[0] for r in levels[1:]] == ["Strategic", "Key", "Basic", "Declined"]
     assert levels[1][1] == 1 and levels[4][1] == 1 and levels[4][3] == 5
     flags = [r[4] for r in wb["Mismatches"].iter_rows(min_row=2, values_only=True)]
