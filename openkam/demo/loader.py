@@ -32,6 +32,7 @@ from openkam.activities.models import Interaction, InteractionParticipant, Inter
 from openkam.core.models import Team, TeamTerritory, Territory, User
 from openkam.demo.scales import Scale
 from openkam.demo.world import WorldGenerator, WorldSummary
+from openkam.evaluation.models import AccountTier, Assessment, ModelStatus, Score, ScoringModel
 from openkam.plans.models import AccountPlan, Action, Objective, Tactic
 from openkam.portfolio.models import Indication, Product, TherapeuticArea
 from openkam.stakeholders.models import Committee, Position, Specialty, Stakeholder
@@ -40,7 +41,7 @@ from openkam.stakeholders.models import Committee, Position, Specialty, Stakehol
 WORLD_MODELS: tuple[type[models.Model], ...] = (
     Territory, Team, TeamTerritory, User, Account, AccountTeamMember, AccountAffiliation, Committee, Stakeholder,
     Position, TherapeuticArea, Product, Indication, AccountPlan, Objective, Tactic, Action, Interaction,
-    InteractionStakeholder, InteractionParticipant,
+    InteractionStakeholder, InteractionParticipant, Assessment, Score, AccountTier,
 )  # fmt: skip
 # Big tables whose secondary indexes are built after a no-history load (faster than maintaining them per row).
 DEFERRED_INDEX_MODELS: tuple[type[models.Model], ...] = (
@@ -207,8 +208,9 @@ def build_world(
     specialty_codes = set(Specialty.objects.using(using).values_list("code", flat=True))
     loader = CopyLoader(using=using, log=log)
     generator = WorldGenerator(
-        scale=scale, seed=seed, anchor=anchor, sink=loader, specialty_codes=specialty_codes, log=log
-    )
+        scale=scale, seed=seed, anchor=anchor, sink=loader, specialty_codes=specialty_codes, log=log,
+        scoring_models=scoring_model_specs(using=using),
+    )  # fmt: skip
     triggers = "on (pghistory records every row)"
     with transaction.atomic(using=using):
         if history:
@@ -264,6 +266,24 @@ def build_world(
     if result.ancestor_mismatches:
         raise LoadError(f"{result.ancestor_mismatches} accounts have ancestors that do not match their parents")
     return result
+
+
+def scoring_model_specs(using: str = "default") -> list[dict[str, Any]]:
+    """The active scoring models as the generator needs them (the shipped ones are installed when missing)."""
+    if not ScoringModel.objects.using(using).filter(status=ModelStatus.ACTIVE).exists() and using == "default":
+        from openkam.evaluation.services import scoring_model_install_defaults
+
+        scoring_model_install_defaults()
+    specs = []
+    for m in (
+        ScoringModel.objects.using(using).filter(status=ModelStatus.ACTIVE).prefetch_related("criteria").order_by("pk")
+    ):
+        specs.append(
+            {"id": m.pk, "code": m.code, "types": list(m.account_types), "min": m.scale_min, "max": m.scale_max,
+             "strategic": m.strategic_min, "key": m.key_min, "basic": m.basic_min,
+             "criteria": [(c.pk, c.key, c.weight) for c in m.criteria.all()]}
+        )  # fmt: skip
+    return specs
 
 
 def foreign_key_violations(using: str = "default") -> dict[str, int]:

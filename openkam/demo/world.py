@@ -36,6 +36,7 @@ from openkam.core.models import Team, TeamTerritory, Territory, User
 from openkam.core.validators import npi_check_digit
 from openkam.demo import reference as ref
 from openkam.demo.scales import NAMED_SYSTEMS, Scale, SystemSpec
+from openkam.evaluation.models import AccountTier, Assessment, Score
 from openkam.plans.models import AccountPlan, Action, Objective, Tactic
 from openkam.portfolio.models import Indication, Product, TherapeuticArea
 from openkam.stakeholders.models import Committee, Position, Stakeholder
@@ -143,6 +144,7 @@ class WorldGenerator:
         specialty_codes: Iterable[str] | None = None,
         log: Callable[[str], None] = lambda msg: None,
         password: str = "demo",
+        scoring_models: Sequence[dict[str, Any]] | None = None,
     ) -> None:
         self.scale = scale
         self.seed = seed
@@ -166,6 +168,9 @@ class WorldGenerator:
         self.next_id: Counter[str] = Counter()
         self.users: dict[int, dict[str, Any]] = {}
         self.personas: dict[str, int] = {}
+        # active scoring models as loaded in the database (ids!): without them no assessments are generated
+        self.scoring_models = list(scoring_models or [])
+        self.assessments: list[tuple[int, dict[str, Any], str, list[tuple[dt.date, list[int]]]]] = []
 
     # --- helpers ----------------------------------------------------------------------------------
     def rng(self, section: str) -> random.Random:
@@ -208,6 +213,7 @@ class WorldGenerator:
         self._portfolio()
         self._plans()
         self._interactions()
+        self._evaluation()
         self.summary.persona_ids = dict(self.personas)
         return self.summary
 
@@ -523,6 +529,7 @@ class WorldGenerator:
                         store = 1000 + rng.randint(0, 8999)
                         add(f"{name} #{store} — {city}", "pharmacy", unit.root_id, index, city=city, state=state)
         self._staff_trade()
+        rows = self._tier_accounts(rows)
 
         self.write(
             Account,
@@ -535,6 +542,116 @@ class WorldGenerator:
         self.summary.flagship_id = flagship.root_id
         self.summary.flagship_name = flagship.name
         self.summary.hospitals_in_flagship = len(flagship.hospital_ids)
+
+    # --- evaluation: assessments that explain each account's KAM level ------------------------------
+    _LEVEL_BANDS = {"strategic": (0.78, 0.95), "key": (0.58, 0.72), "basic": (0.34, 0.52), "declined": (0.08, 0.26)}
+    _EVIDENCE = (
+        "Quarterly business review",
+        "Meeting with the pharmacy director",
+        "P&T committee minutes",
+        "Annual report and strategy paper",
+        "Tender outcome",
+        "Sales data (last 12 months)",
+        "CEO round-table",
+        "Formulary review",
+        "Value-analysis committee feedback",
+        "Site visit",
+    )
+
+    def _tier_accounts(self, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """Plan assessments for evaluated accounts (1-3 over the last 18 months, the latest explaining the level);
+        about one basic account in six is scored low enough to be *declined*. Returns the account rows with the
+        levels that follow. The rows are written by :meth:`_evaluation` (after the accounts)."""
+        if not self.scoring_models:
+            return rows
+        rng = self.rng("evaluation")
+        by_type = {t: m for m in self.scoring_models for t in m["types"]}
+        out = []
+        for row in rows:
+            aid, type_, level = row[0], row[4], row[19]
+            model = by_type.get(type_)
+            if model is None or level == "unassessed":
+                out.append(row)
+                continue
+            if level == "basic" and rng.random() < 0.17:
+                level = "declined"
+                row = (*row[:19], level, *row[20:])
+            lo, hi = self._LEVEL_BANDS[level]
+            target = rng.uniform(lo, hi)
+            n = rng.choices((1, 2, 3), (25, 40, 35))[0]
+            history = []
+            for k in range(n - 1, -1, -1):  # oldest first
+                t = min(0.98, max(0.02, target + (rng.uniform(-0.18, 0.18) if k else 0.0)))
+                day = self.anchor - dt.timedelta(days=k * 180 + rng.randint(3, 80))
+                span = model["max"] - model["min"]
+                scores = [max(model["min"], min(model["max"], round(model["min"] + span * t + rng.gauss(0, 0.6))))
+                          for _c in model["criteria"]]  # fmt: skip
+                history.append((day, scores))
+            self.assessments.append((aid, model, level, history))
+            out.append(row)
+        return out
+
+    @staticmethod
+    def _total(model: dict[str, Any], scores: list[int]) -> Decimal:
+        span = Decimal(model["max"] - model["min"])
+        weights = sum((Decimal(str(w)) for _i, _k, w in model["criteria"]), Decimal(0))
+        raw = sum((Decimal(str(w)) * Decimal(s - model["min"]) / span
+                   for (_i, _k, w), s in zip(model["criteria"], scores, strict=True)), Decimal(0))  # fmt: skip
+        return (100 * raw / weights).quantize(Decimal("0.01"))
+
+    @staticmethod
+    def _tier(model: dict[str, Any], total: Decimal) -> str:
+        for level in ("strategic", "key", "basic"):
+            if total >= Decimal(str(model[level])):
+                return level
+        return "declined"
+
+    def _evaluation(self) -> None:
+        if not self.assessments:
+            return
+        rng = self.rng("evaluation-rows")
+        fallback = self.personas.get("kam")
+        a_rows: list[tuple[Any, ...]] = []
+        s_rows: list[tuple[Any, ...]] = []
+        t_rows: list[tuple[Any, ...]] = []
+        for aid, model, level, history in self.assessments:
+            unit = self.units[self.acc_unit[aid]]
+            assessor = unit.kam or unit.access or unit.sponsor or fallback
+            reviewer = unit.lead if unit.lead and unit.lead != assessor else None
+            last_id, last_total, last_tier = 0, Decimal(0), ""
+            for k, (day, scores) in enumerate(history):
+                total = self._total(model, scores)
+                tier = self._tier(model, total)
+                latest = k == len(history) - 1
+                reviewed = reviewer is not None and (not latest or rng.random() < 0.6)
+                when = dt.datetime.combine(day, dt.time(10), tzinfo=self.tz)
+                rid = self.new_id("assessment")
+                rationale = "No overlap with our portfolio in the next two years; serve through wholesale." if (
+                    tier == "declined") else ""  # fmt: skip
+                a_rows.append(
+                    (rid, when, when, aid, model["id"], day, assessor, total, tier, rationale,
+                     "reviewed" if reviewed else "submitted", reviewer if reviewed else None,
+                     when + dt.timedelta(days=3) if reviewed else None, "Agreed." if reviewed else "")
+                )  # fmt: skip
+                for (cid, _key, _w), score in zip(model["criteria"], scores, strict=True):
+                    evidence = rng.choice(self._EVIDENCE)
+                    s_rows.append(
+                        (self.new_id("score"), rid, cid, score, evidence, day - dt.timedelta(days=rng.randint(0, 40)))
+                    )
+                last_id, last_total, last_tier = rid, total, tier
+            override = level if level != last_tier else ""
+            reason = "Portfolio review with the KAM lead: strategic fit outweighs the score." if override else ""
+            t_rows.append(
+                (self.new_id("tier"), self.now, self.now, aid, last_id, last_total, last_tier, override, reason,
+                 (unit.lead or assessor) if override else None)
+            )  # fmt: skip
+        self.write(Assessment, ("id", "created_at", "updated_at", "account_id", "model_id", "assessed_on",
+                                "assessed_by_id", "total", "tier", "rationale", "status", "reviewed_by_id",
+                                "reviewed_at", "review_note"), a_rows)  # fmt: skip
+        self.write(Score, ("id", "assessment_id", "criterion_id", "score", "evidence", "evidence_date"), s_rows)
+        tier_columns = ("id", "created_at", "updated_at", "account_id", "assessment_id", "total", "computed_level",
+                        "override_level", "override_reason", "override_by_id")  # fmt: skip
+        self.write(AccountTier, tier_columns, t_rows)
 
     def _staff_unit(self, unit: Unit, rng: random.Random) -> None:
         """Who works on a unit: named systems from their spec, generated ones from the territory's team."""
