@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from openkam.accounts.models import AccountType
 from openkam.core.access import can_write, is_admin
 from openkam.core.errors import DomainError, NotFound, PermissionDenied
 from openkam.core.forms import apply_domain_error
@@ -294,9 +295,13 @@ def assessment(request: HttpRequest, assessment_id: int) -> HttpResponse:
 @require_GET
 def models(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
+    labels = dict(AccountType.choices)
+    found = list(selectors.scoring_model_list(actor=actor))
+    for m in found:
+        m.type_labels = ", ".join(str(labels.get(t, t)) for t in m.account_types)  # type: ignore[attr-defined]
     return render(
         request, "evaluation/models.html",
-        {"models": selectors.scoring_model_list(actor=actor), "is_admin": is_admin(actor),
+        {"models": found, "is_admin": is_admin(actor),
          "run": selectors.rescore_run_latest(actor=actor), "can_analyse": selectors.can_see_analysis(actor)},
     )  # fmt: skip
 

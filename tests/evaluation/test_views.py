@@ -166,3 +166,15 @@ def test_constant_query_count_at_1x_and_10x(
     expected = "Extra hospital 27-26" if user == "kam" else "30 tiered accounts"
     assert resp.status_code == 200 and expected in resp.content.decode()
     assert len(large.captured_queries) == len(small.captured_queries), (len(small), len(large))
+
+
+def test_tier_card_for_account_360(world: Any, models: dict[str, ScoringModel]) -> None:
+    from django.template import Context, Template
+
+    tpl = Template("{% load evaluation_tags %}{% account_tier_card account %}")
+    assert "Not assessed yet." in tpl.render(Context({"account": world.hospital}))
+    _score(world, models["partnership"], world.hospital, 4)
+    world.hospital.refresh_from_db()
+    html = tpl.render(Context({"account": world.hospital}))
+    assert "75" in html and "badge-level-strategic" in html
+    assert "Evaluated with the account it belongs to." in tpl.render(Context({"account": world.department}))
