@@ -72,6 +72,8 @@ def test_kam_scores_an_account_and_sees_tier_and_matrix_point_change(world: Any,
     for i in range(5):
         rows.nth(i).locator("select").select_option("2")
         rows.nth(i).locator("textarea").fill("Reviewed at the quarterly business review")
+    expect(page.get_by_test_id("live-total")).to_contain_text("25.0")  # previewed before saving
+    expect(page.get_by_test_id("live-total")).to_contain_text("Declined")
     page.get_by_test_id("assessment-save").click()
     expect(page.get_by_test_id("error-rationale")).to_contain_text("will not invest")  # 25/100 means declined
     shot(page, "evaluation-assess-error")
