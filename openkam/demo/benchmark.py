@@ -142,6 +142,9 @@ def find_subjects(username: str = "kam") -> Subjects:
             plan, plan_actions = best, best.n  # type: ignore[attr-defined]
     subjects = Subjects(user=user, idn=idn, plan=plan, plan_actions=plan_actions)
     subjects.lead = User.objects.filter(username="lead").first()
+    from openkam.evaluation.services import effort_snapshot_refresh
+
+    effort_snapshot_refresh()  # derived data the evaluation pages read (a periodic task keeps it fresh in the app)
     if idn is not None:
         subjects.idn_hospitals = Account.objects.filter(parent=idn, type="hospital").count()
         with connections["default"].cursor() as cur:

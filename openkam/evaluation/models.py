@@ -207,3 +207,25 @@ class RescoreRun(TimeStamped):
         if self.status == RunStatus.DONE:
             return 100
         return int(100 * self.done / self.total) if self.total else 0
+
+
+class EffortSnapshot(models.Model):
+    """Effort per evaluated unit (an account with its departments/clinics/pharmacies) over the last 90/60/30 days,
+    per *audience* (the set of classifications a role may see, comma-joined): interactions and the colleagues who
+    logged them. Derived data, rebuilt by ``effort_snapshot_refresh`` (periodic task, after re-score runs and after
+    a world load): the matrix and the KAM analysis read it instead of scanning millions of interactions.
+    Not audited (derived, rebuilt wholesale)."""
+
+    unit = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    audience = models.CharField(max_length=100)
+    n90 = models.PositiveIntegerField(default=0)
+    n60 = models.PositiveIntegerField(default=0)
+    n30 = models.PositiveIntegerField(default=0)
+    people = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit", "audience"], name="effort_unit_audience_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}/{self.audience}: {self.n90}"

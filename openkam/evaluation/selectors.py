@@ -4,7 +4,9 @@
 function ``(actor, account ids) -> {account id: 0..100}``. Shipped:
 
 - ``coverage`` (default) — relationship coverage: interactions the reader can see on the account and its
-  departments/pharmacies in the last 90 days; 12 or more (about one a week) counts as 100 %.
+  departments/pharmacies in the last 90 days; 12 or more (about one a week) counts as 100 %. Read from the effort
+  snapshot (``EffortSnapshot``, rebuilt every 10 minutes by a periodic task and after each re-score run), so the
+  pages never scan millions of interactions.
 - ``objectives`` — share of the objectives of the account's approved/active plans whose current value has reached
   its target.
 
@@ -19,24 +21,24 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import Case, Count, F, Q, QuerySet, When
-from django.utils import timezone
+from django.db.models import Count, F, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from openkam.accounts.models import Account, AccountTeamMember, KamLevel
 from openkam.accounts.selectors import account_get, account_scope, valid_id
-from openkam.activities.selectors import interaction_scope
-from openkam.core.access import is_admin, sees_all_accounts
+from openkam.core.access import is_admin, sees_all_accounts, visible_classifications
 from openkam.core.errors import NotFound, PermissionDenied
 from openkam.core.models import Role, Team, User
 from openkam.evaluation import defaults
 from openkam.evaluation.models import (
     AccountTier,
     Assessment,
+    EffortSnapshot,
     ModelStatus,
     RescoreRun,
     ScoringModel,
@@ -45,6 +47,28 @@ from openkam.evaluation.models import (
 from openkam.plans.selectors import action_scope, objective_scope
 
 SUB_UNIT_TYPES = ("department", "clinic", "pharmacy")
+# Effort is snapshotted per audience: each distinct set of classifications a role may see.
+AUDIENCES: dict[str, frozenset[str]] = {
+    ",".join(sorted(classes)): classes
+    for classes in {visible_classifications(SimpleNamespace(role=r)) for r in Role.values}  # type: ignore[arg-type]
+}
+
+
+def audience_of(actor: User) -> str:
+    return ",".join(sorted(visible_classifications(actor)))
+
+
+def effort_for(*, actor: User, ids: list[int]) -> dict[int, EffortSnapshot]:
+    """The snapshot rows of these units for the actor's audience (one indexed query)."""
+    rows = EffortSnapshot.objects.filter(unit_id__in=ids, audience=audience_of(actor))
+    return {r.unit_id: r for r in rows}
+
+
+def effort_as_of() -> dt.datetime | None:
+    row = EffortSnapshot.objects.order_by("-computed_at").values_list("computed_at", flat=True).first()
+    return row
+
+
 LEVELS = ("strategic", "key", "basic", "declined")
 COVERAGE_FULL = 12
 EFFORT_DAYS = 90
@@ -187,21 +211,9 @@ def rescore_run_latest(*, actor: User) -> RescoreRun | None:
 
 
 # --- position measures (pluggable) ------------------------------------------------------------------
-def _unit_expr() -> Case:
-    return Case(When(account__type__in=SUB_UNIT_TYPES, then=F("account__parent_id")), default=F("account_id"))
-
-
-def _interactions_by_unit(actor: User, ids: list[int], since: dt.datetime) -> QuerySet[Any]:
-    units = Q(account_id__in=ids) | Q(account__parent_id__in=ids, account__type__in=SUB_UNIT_TYPES)
-    return (
-        interaction_scope(actor=actor).filter(units, occurred_at__gte=since).annotate(unit=_unit_expr()).values("unit")
-    )
-
-
 def position_coverage(actor: User, ids: list[int]) -> dict[int, float]:
-    since = timezone.now() - dt.timedelta(days=EFFORT_DAYS)
-    rows = _interactions_by_unit(actor, ids, since).annotate(n=Count("id")).values_list("unit", "n")
-    counts = dict(rows)
+    effort = effort_for(actor=actor, ids=ids)
+    counts = {i: e.n90 for i, e in effort.items()}
     return {i: round(100 * min(counts.get(i, 0), COVERAGE_FULL) / COVERAGE_FULL, 1) for i in ids}
 
 
@@ -229,7 +241,10 @@ POSITION_MEASURES: dict[str, PositionMeasure] = {
     "coverage": PositionMeasure(
         "coverage",
         gettext_lazy("Relationship coverage"),
-        gettext_lazy("Interactions in the last 90 days on the account and its departments; 12 or more = 100 %."),
+        gettext_lazy(
+            "Interactions in the last 90 days on the account and its departments; 12 or more = 100 % "
+            "(recomputed every 10 minutes)."
+        ),
         position_coverage,
     ),
     "objectives": PositionMeasure(
@@ -379,6 +394,7 @@ class Analysis:
     accounts: list[AccountEffort]
     caps: list[tuple[Team, int, int]]
     days: int = EFFORT_DAYS
+    as_of: dt.datetime | None = None
 
     @property
     def total_accounts(self) -> int:
@@ -412,20 +428,9 @@ def kam_analysis(*, actor: User, team_id: int | None = None) -> Analysis:
     ids = [r[0] for r in base]
     efforts = {r[0]: AccountEffort(r[0], r[1], r[2], r[3], r[4]) for r in base}
     if ids:
-        now = timezone.now()
-        since = now - dt.timedelta(days=EFFORT_DAYS)
-        for unit, n, n30, n60 in (
-            _interactions_by_unit(actor, ids, since)
-            .annotate(
-                n=Count("id"),
-                n30=Count("id", filter=Q(occurred_at__gte=now - dt.timedelta(days=30))),
-                n60=Count("id", filter=Q(occurred_at__gte=now - dt.timedelta(days=60))),
-            )
-            .values_list("unit", "n", "n30", "n60")
-        ):
-            e = efforts.get(unit)
-            if e is not None:
-                e.interactions, e.last_30, e.last_60 = n, n30, n60
+        for unit, snap in effort_for(actor=actor, ids=ids).items():
+            e = efforts[unit]
+            e.interactions, e.last_30, e.last_60, e.people = snap.n90, snap.n30, snap.n60, snap.people
         for aid, n in (
             action_scope(actor=actor)
             .filter(tactic__objective__plan__account_id__in=ids)
@@ -462,7 +467,9 @@ def kam_analysis(*, actor: User, team_id: int | None = None) -> Analysis:
             for t in teams[:20]
         }
         caps = [(t, strategic[t.pk], cap_rows.get(t.pk, defaults.DEFAULT_STRATEGIC_CAP)) for t in teams[:20]]
-    return Analysis(rows=list(rows.values()), flagged=flagged, accounts=list(efforts.values()), caps=caps)
+    return Analysis(
+        rows=list(rows.values()), flagged=flagged, accounts=list(efforts.values()), caps=caps, as_of=effort_as_of()
+    )
 
 
 def analysis_accounts(accounts: Iterable[AccountEffort]) -> list[AccountEffort]:

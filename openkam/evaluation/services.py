@@ -496,6 +496,37 @@ def rescore_run_start(*, actor: User) -> RescoreRun:
         return RescoreRun.objects.create(requested_by=actor)
 
 
+_EFFORT_SQL = """
+INSERT INTO evaluation_effortsnapshot (unit_id, audience, n90, n60, n30, people, computed_at)
+SELECT CASE WHEN a.type IN ('department', 'clinic', 'pharmacy') THEN a.parent_id ELSE a.id END AS unit,
+       %(audience)s, count(*), count(*) FILTER (WHERE i.occurred_at >= %(d60)s),
+       count(*) FILTER (WHERE i.occurred_at >= %(d30)s), count(DISTINCT i.created_by_id), %(now)s
+FROM activities_interaction i JOIN accounts_account a ON a.id = i.account_id
+WHERE i.occurred_at >= %(d90)s AND i.occurred_at <= %(now)s AND i.classification = ANY(%(classes)s)
+  AND (a.type NOT IN ('department', 'clinic', 'pharmacy') OR a.parent_id IS NOT NULL)
+GROUP BY 1
+"""
+
+
+def effort_snapshot_refresh() -> int:
+    """Rebuild the effort snapshot (interactions per evaluated unit, last 90/60/30 days, per audience).
+
+    Set-based: one INSERT ... SELECT per audience, in one transaction (readers see the old or the new snapshot).
+    """
+    from openkam.evaluation.selectors import AUDIENCES
+
+    now = timezone.now()
+    params = {"now": now, "d90": now - dt.timedelta(days=90), "d60": now - dt.timedelta(days=60),
+              "d30": now - dt.timedelta(days=30)}  # fmt: skip
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("DELETE FROM evaluation_effortsnapshot")
+        rows = 0
+        for audience, classes in AUDIENCES.items():
+            cur.execute(_EFFORT_SQL, {**params, "audience": audience, "classes": sorted(classes)})
+            rows += cur.rowcount
+    return rows
+
+
 _RESCORE_SQL = """
 WITH chunk AS (
     SELECT t.id AS tier_id, t.assessment_id, m.code

@@ -11,3 +11,15 @@ from openkam.evaluation import services
 def rescore_all(run_id: int) -> None:
     """Re-score and re-tier every assessed account; progress is written to the RescoreRun row."""
     services.rescore_run_execute(run_id=run_id)
+
+
+@app.periodic(cron="*/10 * * * *", periodic_id="evaluation.effort_refresh")
+@app.task(name="evaluation.effort_refresh", queue="default", queueing_lock="evaluation.effort_refresh")
+def effort_refresh(timestamp: int) -> None:
+    """Every 10 minutes: rebuild the effort snapshot read by the portfolio matrix and the KAM analysis."""
+    services.effort_snapshot_refresh()
+
+
+@app.task(name="evaluation.effort_refresh_now", queue="default")
+def effort_refresh_now() -> None:
+    services.effort_snapshot_refresh()

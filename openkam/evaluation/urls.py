@@ -13,6 +13,7 @@ urlpatterns = [
     path("assessments/<int:assessment_id>/", views.assessment, name="assessment"),
     path("models/", views.models, name="models"),
     path("models/<int:model_id>/<str:action>/", views.model_action, name="model_action"),
+    path("analysis/refresh/", views.effort_refresh, name="effort_refresh"),
     path("rescore/", views.rescore, name="rescore"),
     path("rescore/<int:run_id>/", views.rescore_progress, name="rescore_progress"),
 ]

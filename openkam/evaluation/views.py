@@ -88,6 +88,7 @@ def matrix(request: HttpRequest) -> HttpResponse:
             "chart": chart,
             "quadrants": quadrants,
             "filtered": bool(request.GET),
+            "as_of": selectors.effort_as_of(),
             "can_analyse": selectors.can_see_analysis(actor),
         },
     )
@@ -322,6 +323,16 @@ def model_action(request: HttpRequest, model_id: int, action: str) -> HttpRespon
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("evaluation:models")
+
+
+@login_required
+@require_POST
+def effort_refresh(request: HttpRequest) -> HttpResponse:
+    if not selectors.can_see_analysis(_actor(request)):
+        raise DjangoPermissionDenied(_("The KAM analysis is for leads, compliance and administrators."))
+    tasks.effort_refresh_now.defer()
+    messages.info(request, _("Effort figures are being recomputed; reload the page in a minute."))
+    return redirect("evaluation:analysis")
 
 
 @login_required

@@ -42,6 +42,7 @@ def _portfolio(world: Any) -> None:
             )  # fmt: skip
         for d in range(visits):
             f.InteractionFactory(account=h, created_by=kam, occurred_at=timezone.now() - dt.timedelta(days=2 + d * 5))
+    services.effort_snapshot_refresh()
 
 
 def _matrix_point(page: Any, name: str) -> Any:

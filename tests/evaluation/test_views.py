@@ -35,6 +35,7 @@ def test_matrix_page_plots_assessed_accounts_with_filters(
     _score(world, models["partnership"], world.hospital, 5)
     for _ in range(13):
         f.InteractionFactory(account=world.department, created_by=world.users["kam"])  # rolls up to its hospital
+    services.effort_snapshot_refresh()  # the periodic task
     resp = web("kam").get("/evaluation/")
     assert resp.status_code == 200
     html = resp.content.decode()
@@ -91,6 +92,8 @@ def test_analysis_page_and_xlsx(web: Any, world: Any, models: dict[str, ScoringM
     _score(world, models["partnership"], world.hospital2, 1, rationale="No overlap with our portfolio")
     for _ in range(5):
         f.InteractionFactory(account=world.hospital2, created_by=world.users["kam"])
+    f.InteractionFactory(account=world.hospital2, created_by=world.users["msl"], classification="medical")
+    services.effort_snapshot_refresh()
     assert web("kam").get("/evaluation/analysis/").status_code == 403
     html = web("lead").get("/evaluation/analysis/").content.decode()
     assert "Declined account still getting 5 interactions a month." in html
@@ -157,10 +160,12 @@ def test_constant_query_count_at_1x_and_10x(
 ) -> None:
     client = web(user)
     _grow(world, models, 3)
+    services.effort_snapshot_refresh()
     client.get(url)
     with CaptureQueriesContext(connection) as small:
         assert client.get(url).status_code == 200
     _grow(world, models, 27)
+    services.effort_snapshot_refresh()
     with CaptureQueriesContext(connection) as large:
         resp = client.get(url)
     expected = "Extra hospital 27-26" if user == "kam" else "30 tiered accounts"
@@ -178,3 +183,20 @@ def test_tier_card_for_account_360(world: Any, models: dict[str, ScoringModel]) 
     html = tpl.render(Context({"account": world.hospital}))
     assert "75" in html and "badge-level-strategic" in html
     assert "Evaluated with the account it belongs to." in tpl.render(Context({"account": world.department}))
+
+
+def test_effort_snapshot_counts_what_each_audience_may_see(world: Any, models: dict[str, ScoringModel]) -> None:
+    from openkam.evaluation import selectors
+
+    _score(world, models["partnership"], world.hospital, 5)
+    kam, msl = world.users["kam"], world.users["msl"]
+    f.InteractionFactory(account=world.hospital, created_by=kam)
+    f.InteractionFactory(account=world.department, created_by=kam)  # counts for its hospital
+    f.InteractionFactory(account=world.hospital, created_by=msl, classification="medical")
+    f.InteractionFactory(account=world.hospital, created_by=kam, occurred_at=timezone.now() - dt.timedelta(days=120))
+    services.effort_snapshot_refresh()
+    commercial = selectors.effort_for(actor=kam, ids=[world.hospital.pk])[world.hospital.pk]
+    assert (commercial.n90, commercial.people) == (2, 1)
+    compliance = selectors.effort_for(actor=world.users["compliance"], ids=[world.hospital.pk])[world.hospital.pk]
+    assert (compliance.n90, compliance.people) == (3, 2)
+    assert selectors.effort_for(actor=msl, ids=[world.hospital.pk])[world.hospital.pk].n90 == 1

@@ -57,6 +57,9 @@ class Command(BaseCommand):
                 history=False if opts["no_history"] else None,
                 log=self.stdout.write,
             )
+        from openkam.evaluation.services import effort_snapshot_refresh
+
+        effort_snapshot_refresh()  # derived effort figures for the portfolio matrix and the KAM analysis
         s = result.summary
         total = time.perf_counter() - started
         self.stdout.write(
