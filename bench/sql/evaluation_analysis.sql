@@ -1,6 +1,7 @@
 -- Question (KAM lead): for every tiered account the lead may see (theirs and their reports'), its level and
 -- latest score, the effort in the last 90/60/30 days (interactions of visible classifications on the account and
--- its departments, colleagues involved) and its open plan actions (tactics of visible classifications).
+-- its departments, colleagues involved — from the effort snapshot, as the page) and its open plan actions
+-- (tactics of visible classifications).
 WITH people AS (
     SELECT id, team_id FROM core_user WHERE id = %(lead_id)s OR manager_id = %(lead_id)s
 ), direct AS (
@@ -21,17 +22,6 @@ WITH people AS (
     SELECT a.id, a.name, a.type, a.kam_level, t.total
     FROM accounts_account a LEFT JOIN evaluation_accounttier t ON t.account_id = a.id
     WHERE a.id IN (SELECT id FROM scope) AND a.kam_level IN ('strategic', 'key', 'basic', 'declined')
-), effort AS (
-    SELECT CASE WHEN a.type IN ('department', 'clinic', 'pharmacy') THEN a.parent_id ELSE a.id END AS unit,
-           count(*) AS n90,
-           count(*) FILTER (WHERE i.occurred_at >= %(since)s + interval '60 days') AS n30,
-           count(*) FILTER (WHERE i.occurred_at >= %(since)s + interval '30 days') AS n60,
-           count(DISTINCT i.created_by_id) AS people
-    FROM activities_interaction i JOIN accounts_account a ON a.id = i.account_id
-    WHERE i.occurred_at >= %(since)s AND i.classification = ANY(%(classes)s)
-      AND (a.id IN (SELECT id FROM tiered)
-           OR (a.parent_id IN (SELECT id FROM tiered) AND a.type IN ('department', 'clinic', 'pharmacy')))
-    GROUP BY 1
 ), actions AS (
     SELECT p.account_id, count(*) AS n
     FROM plans_action x JOIN plans_tactic t ON t.id = x.tactic_id
@@ -42,5 +32,7 @@ WITH people AS (
 )
 SELECT t.id, t.name, t.type, t.kam_level, t.total, coalesce(e.n90, 0), coalesce(e.n30, 0), coalesce(e.n60, 0),
        coalesce(e.people, 0), coalesce(x.n, 0)
-FROM tiered t LEFT JOIN effort e ON e.unit = t.id LEFT JOIN actions x ON x.account_id = t.id
+FROM tiered t
+LEFT JOIN evaluation_effortsnapshot e ON e.unit_id = t.id AND e.audience = %(audience)s
+LEFT JOIN actions x ON x.account_id = t.id
 ORDER BY t.name, t.id;

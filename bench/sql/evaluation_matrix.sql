@@ -1,6 +1,7 @@
 -- Question: every assessed account the user may see, with its latest score and level, and our position on it
 -- (relationship coverage: interactions of visible classifications in the last 90 days on the account and its
--- departments/clinics/pharmacies). The portfolio matrix page, no filter.
+-- departments/clinics/pharmacies, read from the effort snapshot the page reads; it is rebuilt every 10 minutes).
+-- The portfolio matrix page, no filter.
 WITH people AS (
     SELECT id, team_id FROM core_user WHERE id = %(user_id)s OR (%(is_lead)s AND manager_id = %(user_id)s)
 ), direct AS (
@@ -21,15 +22,7 @@ WITH people AS (
     SELECT t.account_id, a.name, a.type, a.country, a.kam_level, t.total
     FROM evaluation_accounttier t JOIN accounts_account a ON a.id = t.account_id
     WHERE t.account_id IN (SELECT id FROM scope) AND t.total IS NOT NULL
-), coverage AS (
-    SELECT CASE WHEN a.type IN ('department', 'clinic', 'pharmacy') THEN a.parent_id ELSE a.id END AS unit,
-           count(*) AS n
-    FROM activities_interaction i JOIN accounts_account a ON a.id = i.account_id
-    WHERE i.occurred_at >= %(since)s AND i.classification = ANY(%(classes)s)
-      AND (a.id IN (SELECT account_id FROM points)
-           OR (a.parent_id IN (SELECT account_id FROM points) AND a.type IN ('department', 'clinic', 'pharmacy')))
-    GROUP BY 1
 )
-SELECT p.account_id, p.name, p.type, p.country, p.kam_level, p.total, least(coalesce(c.n, 0), 12) * 100.0 / 12
-FROM points p LEFT JOIN coverage c ON c.unit = p.account_id
+SELECT p.account_id, p.name, p.type, p.country, p.kam_level, p.total, least(coalesce(e.n90, 0), 12) * 100.0 / 12
+FROM points p LEFT JOIN evaluation_effortsnapshot e ON e.unit_id = p.account_id AND e.audience = %(audience)s
 ORDER BY p.name, p.account_id;

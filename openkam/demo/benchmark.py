@@ -279,6 +279,7 @@ def sql_params(subjects: Subjects) -> dict[str, Any]:
         "child_index": (idn.depth + 2) if idn else 2,
         "plan_id": subjects.plan.pk if subjects.plan else 0,
         "lead_id": subjects.lead.pk if subjects.lead else 0,
+        "audience": ",".join(sorted(visible_classifications(user))),
     }
 
 
