@@ -11,7 +11,9 @@ window.OKAM_EVAL = (function () {
         name: data.levels[level], type: "scatter", symbolSize: 14, itemStyle: {color: data.colours[level], opacity: 0.85,
           borderColor: "#fff", borderWidth: 1}, emphasis: {scale: 1.6, label: {show: true, formatter: "{b}", position: "top",
           fontWeight: 600, color: "#212529"}},
-        data: data.points.filter(function (p) { return p.level === level; }),
+        data: data.points.filter(function (p) { return p.level === level; }).map(function (p) {
+          return p.value[0] > 70 ? Object.assign({label: {position: "left"}}, p) : p;  // keep names inside the plot
+        }),
         label: {show: data.points.length <= 40, formatter: "{b}", position: "right", fontSize: 11, color: "#495057"},
         labelLayout: {hideOverlap: true}
       };
