@@ -1,4 +1,10 @@
-"""Interaction forms. Choices come from the actor's selectors; the rules live in the services."""
+"""Interaction forms. Choices come from the actor's selectors; the rules live in the services.
+
+The account and the internal participants are picked from lists too long to render (every account on a book,
+every colleague): the selects hold the current choice and a first page, and a search box fetches matching
+rows over HTMX (``stakeholders:options`` for accounts, ``core:people_options`` for people). Any id passes
+the form; the services check it (the account in the actor's scope, participants active users).
+"""
 
 from __future__ import annotations
 
@@ -60,6 +66,36 @@ def plan_link_choices(tactics: Any) -> list[tuple[str, Any]]:
     return [("", str(_("— not linked to a plan —"))), *groups.items()]
 
 
+def account_label(account: Any) -> str:
+    """As ``stakeholders:options`` names accounts: indented by depth under the accounts above them."""
+    return f"{'— ' * account.depth}{account.name}"
+
+
+def person_label(user: Any) -> str:
+    """As ``core:people_options`` names people."""
+    return f"{user} · {user.get_role_display()}"
+
+
+def _is_id(value: Any) -> bool:
+    text = str(value)
+    return text.isdigit() and len(text) < 19
+
+
+class IdChoiceField(forms.TypedChoiceField):
+    """One id from a list too long to render: the select offers a first page (a search box fetches the rest),
+    any id passes here and the service checks it."""
+
+    def valid_value(self, value: Any) -> bool:
+        return _is_id(value)
+
+
+class IdsChoiceField(forms.TypedMultipleChoiceField):
+    """Several ids from a list too long to render (see ``IdChoiceField``)."""
+
+    def valid_value(self, value: Any) -> bool:
+        return _is_id(value)
+
+
 def _choice(form: forms.BaseForm, name: str) -> forms.ChoiceField:
     field = form.fields[name]
     assert isinstance(field, forms.ChoiceField)
@@ -85,7 +121,7 @@ class InteractionForm(BootstrapFormMixin, forms.Form):
         max_value=24 * 60,
         widget=forms.NumberInput(attrs={"col": "col-md-4", "step": 5}),
     )
-    account = forms.TypedChoiceField(label=_("Account"), coerce=int, widget=forms.Select(attrs={"col": "col-md-8"}))
+    account = IdChoiceField(label=_("Account"), coerce=int, widget=forms.Select(attrs={"col": "col-md-8"}))
     classification = forms.ChoiceField(label=_("Classification"), widget=forms.Select(attrs={"col": "col-md-4"}))
     subject = forms.CharField(
         label=_("Subject"),
@@ -100,7 +136,7 @@ class InteractionForm(BootstrapFormMixin, forms.Form):
         ),
     )
     stakeholders = forms.TypedMultipleChoiceField(label=_("Stakeholders"), coerce=int, required=False)
-    participants = forms.TypedMultipleChoiceField(label=_("Internal participants"), coerce=int, required=False)
+    participants = IdsChoiceField(label=_("Internal participants"), coerce=int, required=False)
     plan_link = forms.ChoiceField(label=_("Supports plan work"), required=False)
 
     def __init__(
@@ -113,18 +149,18 @@ class InteractionForm(BootstrapFormMixin, forms.Form):
         users: Any = (),
         **kwargs: Any,
     ) -> None:
+        """``accounts``/``users``: what the account and participants selects offer before any search (the
+        current choice and a first page)."""
         super().__init__(*args, **kwargs)
         _choice(self, "account").choices = [("", _("— choose the account —"))] + [
-            (a.pk, f"{a.name} · {a.get_type_display()}") for a in accounts
+            (a.pk, account_label(a)) for a in accounts
         ]
         _choice(self, "classification").choices = [
             (c.value, c.label) for c in Classification if c.value in set(classifications)
         ]
         self.stakeholder_options = stakeholder_options(positions)
         _choice(self, "stakeholders").choices = [(o.pk, o.name) for o in self.stakeholder_options]
-        _choice(self, "participants").choices = [
-            (u.pk, f"{u.get_full_name() or u.username} · {u.get_role_display()}") for u in users
-        ]
+        _choice(self, "participants").choices = [(u.pk, person_label(u)) for u in users]
         self.fields["participants"].widget.attrs.update({"size": 8, "col": "col-12"})
         _choice(self, "plan_link").choices = plan_link_choices(tactics)
         self.fields["account"].widget.attrs.update({"data-testid": "account-select"})

@@ -26,7 +26,8 @@ from openkam.core.selectors import user_list
 from openkam.core.ui import paginate
 from openkam.stakeholders.selectors import stakeholder_get
 
-ACCOUNT_CHOICES_LIMIT = 1000
+ACCOUNT_CHOICES_LIMIT = 1000  # the list page's account filter
+PICKER_PAGE = 50  # what the form's account and participant selects offer before a search
 
 
 def _found(fetch: Callable[..., Any], **kwargs: Any) -> Any:
@@ -96,17 +97,43 @@ def interaction_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # --- forms ----------------------------------------------------------------------------------------
+def _account_options(actor: User, account: Account | None) -> list[Account]:
+    """The account select before any search: the chosen account, then the first accounts of the book in tree
+    order (as ``stakeholders:options`` lists them)."""
+    rows = list(account_scope(actor=actor).order_by("ancestors", "name")[:PICKER_PAGE])
+    if account is not None and all(a.pk != account.pk for a in rows):
+        rows.insert(0, account)
+    return rows
+
+
+def _people_options(actor: User, chosen: Any) -> list[User]:
+    """The participants select before any search: the people chosen now, then the first colleagues by name."""
+    ids = [int(v) for v in chosen or () if str(v).isdigit() and len(str(v)) < 19]
+    people = user_list(actor=actor)
+    first = list(people.filter(pk__in=ids)) if ids else []
+    taken = {u.pk for u in first}
+    return first + [u for u in people[:PICKER_PAGE] if u.pk not in taken]
+
+
 def _form(
-    request: HttpRequest, actor: User, account: Account | None, *, data: Any = None, initial: Any = None
+    request: HttpRequest,
+    actor: User,
+    account: Account | None,
+    *,
+    data: Any = None,
+    initial: Any = None,
+    pickers_only: bool = False,
 ) -> InteractionForm:
+    """The interaction form; ``pickers_only`` skips the account and people choices (for the pickers partial)."""
+    chosen = data.getlist("participants") if data is not None else (initial or {}).get("participants")
     return InteractionForm(
         data,
         initial=initial,
-        accounts=_accounts(actor),
+        accounts=() if pickers_only else _account_options(actor, account),
         classifications=writable_classifications(actor),
         positions=selectors.interaction_stakeholder_positions(actor=actor, account=account) if account else (),
         tactics=selectors.interaction_linkable_tactics(actor=actor, account=account) if account else (),
-        users=user_list(actor=actor),
+        users=() if pickers_only else _people_options(actor, chosen),
     )
 
 
@@ -198,7 +225,7 @@ def interaction_form_pickers(request: HttpRequest) -> HttpResponse:
     """HTMX: the stakeholder and plan-work pickers for the account chosen in the form."""
     actor: User = request.user  # type: ignore[assignment]
     account = _account_or_none(actor, request.GET.get("account"))
-    form = _form(request, actor, account)
+    form = _form(request, actor, account, pickers_only=True)
     return render(request, "activities/_pickers.html", {"form": form, "account": account, "oob": True})
 
 

@@ -25,6 +25,17 @@ def user_list(*, actor: User, active_only: bool = True) -> QuerySet[User]:
     return qs.filter(is_active=True) if active_only else qs
 
 
+def user_search(*, actor: User, q: str = "", limit: int = 50, writers_only: bool = False) -> list[User]:
+    """Up to ``limit`` active users whose name or username contains every word of ``q``, by name (people
+    pickers). ``writers_only`` leaves out read-only roles (compliance), e.g. for owners and assignees."""
+    qs = user_list(actor=actor)
+    if writers_only:
+        qs = qs.exclude(role=Role.COMPLIANCE)
+    for word in (q or "").replace("\x00", "").split():
+        qs = qs.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(username__icontains=word))
+    return list(qs[: max(0, limit)])
+
+
 def user_admin_list(
     *,
     actor: User,

@@ -7,6 +7,7 @@ app_name = "core"
 urlpatterns = [
     path("me/tokens/", views.tokens, name="tokens"),
     path("me/tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
+    path("people/options/", views.people_options, name="people_options"),
     path("audit/", views.audit, name="audit"),
     path("audit/export.csv", views.audit_export, name="audit_export"),
     # administration (admin role only)

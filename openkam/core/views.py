@@ -15,8 +15,9 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from openkam.core import selectors, services
 from openkam.core.access import is_admin, sees_all_accounts
@@ -30,7 +31,7 @@ from openkam.core.forms import (
     UserEditForm,
     apply_domain_error,
 )
-from openkam.core.models import Role
+from openkam.core.models import Role, User
 from openkam.core.ui import paginate
 
 
@@ -57,6 +58,55 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("core:tokens")
+
+
+PEOPLE_PICKER_LIMIT = 50
+
+
+def person_label(user: User) -> str:
+    """How a person is named in people pickers: "Kim Kam · Key account manager"."""
+    return f"{user} · {user.get_role_display()}"
+
+
+@login_required
+@require_GET
+def people_options(request: HttpRequest) -> HttpResponse:
+    """``<option>`` rows for a people picker (HTMX): the people chosen now first (kept selected), then up to
+    50 active users whose name matches ``q``.
+
+    ``field`` names the parameter that carries the current choice (the select's own name, sent with
+    ``hx-include``; several values for a multiple select). ``writers=1`` leaves out read-only roles.
+    ``blank`` is the label of an empty first option (none without it). Names of colleagues are visible to
+    every signed-in user; the services check the chosen id again.
+    """
+    actor: User = request.user  # type: ignore[assignment]
+    q = request.GET.get("q", "").strip()
+    writers = request.GET.get("writers") == "1"
+    field = request.GET.get("field") or "selected"
+    ids = [int(v) for v in request.GET.getlist(field) if v.isdigit() and len(v) < 19]
+    chosen = list(selectors.user_list(actor=actor).filter(pk__in=ids)) if ids else []
+    if writers:
+        chosen = [u for u in chosen if u.role != Role.COMPLIANCE]
+    chosen_ids = {u.pk for u in chosen}
+    found = selectors.user_search(actor=actor, q=q, limit=PEOPLE_PICKER_LIMIT + 1, writers_only=writers)
+    more = len(found) > PEOPLE_PICKER_LIMIT
+    matches = [u for u in found[:PEOPLE_PICKER_LIMIT] if u.pk not in chosen_ids]
+    parts = []
+    if "blank" in request.GET:
+        parts.append(format_html('<option value="">{}</option>', request.GET["blank"] or "—"))
+    parts.append(
+        format_html_join("", '<option value="{}" selected>{}</option>', ((u.pk, person_label(u)) for u in chosen))
+    )
+    parts.append(format_html_join("", '<option value="{}">{}</option>', ((u.pk, person_label(u)) for u in matches)))
+    if more:
+        note = _("— first %(n)s shown: type more of the name —") % {"n": PEOPLE_PICKER_LIMIT}
+    elif q and not found:
+        note = _("— nobody matches “%(q)s” —") % {"q": q}
+    else:
+        note = ""
+    if note:
+        parts.append(format_html('<option value="" disabled data-testid="people-note">{}</option>', note))
+    return HttpResponse("".join(parts))
 
 
 def _period(request: HttpRequest) -> tuple[datetime, datetime, str, str]:

@@ -39,9 +39,8 @@ from openkam.plans.forms import (
     PlanForm,
     TacticForm,
     TacticQuickForm,
-    people_for_plans,
 )
-from openkam.plans.models import AccountPlan, ActionStatus, PlanStatus
+from openkam.plans.models import AccountPlan, PlanStatus
 
 TRANSITION_BUTTONS: dict[str, tuple[str, str, str]] = {
     # verb: (label, button style, icon)
@@ -217,10 +216,8 @@ def _page_context(
         "default_classification": Classification.MEDICAL if actor.function == "medical" else Classification.COMMERCIAL,
         "classification_legend": [c for c in Classification.choices if c[0] in visible_classifications(actor)],
         "hidden_classifications": [str(Classification(c).label) for c in hidden],
-        "action_statuses": ActionStatus.choices,
         "lifecycle": PlanStatus.choices,
         "status_index": PlanStatus.values.index(plan.status),
-        "people": list(people_for_plans(actor=actor)) if contribute else [],
     }
     if with_history:
         ctx["history"] = _history_rows(selectors.plan_history(actor=actor, plan=plan, limit=30))

@@ -240,3 +240,85 @@ def test_editing_one_field_changes_only_that_field(scene, web):
     after = Interaction.objects.get(pk=before.pk)
     assert after.occurred_at == before.occurred_at  # the seconds were not lost
     assert set(object_history(obj=after).first().pgh_diff) == {"subject", "updated_at"}
+
+
+# --- long lists: accounts and colleagues are searched, not all rendered --------------------------------
+def _shape(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        resp = client.get(url)
+    assert resp.status_code == 200
+    html = resp.content.decode()
+    return html, len(resp.content), html.count("<option"), len(ctx.captured_queries)
+
+
+def _clinics(scene, n, prefix="Zeta clinic"):
+    from openkam.accounts import services as account_services
+
+    admin = scene.users["admin"]
+    return [
+        account_services.account_create(actor=admin, name=f"{prefix} {i:03d}", type="clinic", parent=scene.world.idn)
+        for i in range(n)
+    ]
+
+
+def test_form_size_options_and_queries_do_not_grow_with_users_or_accounts(scene, web):
+    """Before: every active user and up to 1,000 accounts were options; now a first page of each (50)."""
+    from openkam.core.models import User
+    from tests import factories as f
+
+    _clinics(scene, 60)
+    f.UserFactory.create_batch(53)  # a first page (50) of colleagues and of accounts is full from here on
+    assert User.objects.filter(is_active=True).count() == 60
+    client = web("kam")
+    url = f"/interactions/new/?account={scene.world.hospital.pk}"
+    client.get(url)
+    _html, bytes60, options60, queries60 = _shape(client, url)
+    f.UserFactory.create_batch(140, last_name="Newcomer")
+    _clinics(scene, 60, prefix="Yet another clinic")
+    assert User.objects.filter(is_active=True).count() == 200
+    html, bytes200, options200, queries200 = _shape(client, url)
+    assert (options200, queries200) == (options60, queries60)
+    assert abs(bytes200 - bytes60) < 2_000  # the first pages hold other names, not more of them
+    assert html.count("Newcomer") <= 50 and html.count(" clinic ") <= 50
+    assert 'data-testid="picker-account"' in html and 'data-testid="picker-participants"' in html
+    assert f'<option value="{scene.users["kam"].pk}" selected>Kim Kam · Key account manager</option>' in html
+
+
+def test_an_account_beyond_the_first_page_is_kept_and_accepted(scene, web):
+    last = _clinics(scene, 60)[-1]
+    client = web("kam")
+    html = client.get(f"/interactions/new/?account={last.pk}").content.decode()
+    assert f'<option value="{last.pk}" selected>— Zeta clinic 059</option>' in html
+    resp = client.post(
+        "/interactions/new/", form_data(scene, account=last.pk, subject="Clinic visit", stakeholders=[], plan_link="")
+    )
+    assert resp.status_code == 302 and Interaction.objects.get(subject="Clinic visit").account == last
+    # an account off the book, smuggled into the POST, is refused on the account field
+    resp = client.post(
+        "/interactions/new/",
+        form_data(scene, account=scene.world.other_account.pk, subject="Off book", stakeholders=[], plan_link=""),
+    )
+    assert resp.status_code == 400 and 'data-testid="error-account"' in resp.content.decode()
+    assert not Interaction.objects.filter(subject="Off book").exists()
+
+
+def test_participants_beyond_the_first_page_are_kept_and_inactive_ones_refused(scene, web):
+    from tests import factories as f
+
+    f.UserFactory.create_batch(60, last_name="Aaron")  # sorted before everyone else
+    zoe = f.UserFactory(first_name="Zoe", last_name="Zulu")
+    client = web("kam")
+    data = form_data(scene, subject="With Zoe", participants=[scene.users["kam"].pk, zoe.pk])
+    assert client.post("/interactions/new/", data).status_code == 302
+    created = Interaction.objects.get(subject="With Zoe")
+    assert set(created.participants.all()) == {scene.users["kam"], zoe}
+    html = client.get(f"/interactions/{created.pk}/edit/").content.decode()
+    assert f'<option value="{zoe.pk}" selected>Zoe Zulu · Key account manager</option>' in html
+    assert html.count(" · Key account manager</option>") <= 2 + 50
+    gone = f.UserFactory(first_name="Gone", last_name="Away", is_active=False)
+    resp = client.post("/interactions/new/", form_data(scene, subject="With a ghost", participants=[gone.pk]))
+    assert resp.status_code == 400 and 'data-testid="error-participants"' in resp.content.decode()
+    assert not Interaction.objects.filter(subject="With a ghost").exists()

@@ -21,8 +21,10 @@ def test_kam_logs_an_interaction_and_msl_does_not_see_it(scene, page, login):  #
     page.get_by_test_id("log-interaction").click()
     expect(page.get_by_text("Choose the account first")).to_be_visible()
 
-    # choosing the account loads its people and plans (HTMX)
-    page.select_option("[data-testid=account-select]", label="Beacon General Hospital · Hospital")
+    # the account is found by searching the book (HTMX options); choosing it loads its people and plans (HTMX)
+    page.get_by_test_id("picker-account").fill("Beacon General")
+    expect(page.locator("#id_account option", has_text="Beacon Health System")).to_have_count(0)  # narrowed
+    page.select_option("[data-testid=account-select]", label="— Beacon General Hospital")
     expect(page.get_by_text("Dr. Ada Heart, MD")).to_be_visible()
     expect(page.get_by_text("Cora Harbor")).to_have_count(0)
     page.fill("#id_subject", "Budget impact model walkthrough")
@@ -30,6 +32,11 @@ def test_kam_logs_an_interaction_and_msl_does_not_see_it(scene, page, login):  #
     page.fill("#id_duration_minutes", "40")
     page.check(f"#sh-{scene.cardiologist.pk}")
     page.select_option("#id_plan_link", value=f"a{scene.commercial_action.pk}")
+    # a colleague is found by name; the people already picked (the author) stay picked
+    page.get_by_test_id("picker-participants").fill("Lena")
+    expect(page.locator("#id_participants option", has_text="Kim Kam")).to_have_count(1)
+    expect(page.locator("#id_participants option", has_text="Mia Msl")).to_have_count(0)
+    page.select_option("#id_participants", label=["Kim Kam · Key account manager", "Lena Lead · KAM lead"])
     shot(page, "interactions-form-filled")
     page.get_by_test_id("save-interaction").click()
 
@@ -39,6 +46,7 @@ def test_kam_logs_an_interaction_and_msl_does_not_see_it(scene, page, login):  #
     shot(page, "interactions-detail")
     created = Interaction.objects.get(subject="Budget impact model walkthrough")
     assert created.action == scene.commercial_action and list(created.stakeholders.all()) == [scene.cardiologist]
+    assert {u.username for u in created.participants.all()} == {"kam", "lead"}
 
     page.goto("/interactions/")
     row = page.get_by_test_id("interaction-row").filter(has_text="Budget impact model walkthrough")

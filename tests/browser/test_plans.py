@@ -144,3 +144,40 @@ def test_stale_edit_form_keeps_the_input_and_shows_what_is_saved(world, pw, page
     shot(page, "plans-objective-edit")
     page.get_by_test_id("form-save").click()
     expect(page.get_by_test_id("objective-metric")).to_contain_text("now 1")
+
+
+def test_people_are_searched_not_listed_in_every_tactic(world, pw, page, login):  # noqa: F811
+    login("kam")
+    page.goto(f"/plans/{pw.plan.pk}/")
+    tactic = page.get_by_test_id("tactic").filter(has_text="Formulary push")
+    assignee = tactic.get_by_test_id("action-quick-assignee")
+    # before the form is opened it holds only "Unassigned" and the user: no list of everyone per tactic
+    expect(assignee.locator("option")).to_have_count(2)
+    tactic.get_by_test_id("action-add-toggle").click()
+    expect(assignee.locator("option", has_text="Lena Lead")).to_have_count(1)  # the first page, fetched on opening
+    tactic.get_by_test_id("action-quick-title").fill("Brief the lead on the tender")
+    tactic.get_by_test_id("action-quick-people").fill("lena")
+    expect(assignee.locator("option", has_text="Kim Kam")).to_have_count(0)  # narrowed to the search
+    expect(tactic.get_by_test_id("action-quick-title")).to_have_value("Brief the lead on the tender")  # kept
+    assignee.select_option(label="Lena Lead · KAM lead")
+    shot(page, "plans-quick-add-people-search")
+    tactic.get_by_test_id("action-quick-save").click()
+    row = tactic.get_by_test_id("action").filter(has_text="Brief the lead on the tender")
+    expect(row.get_by_test_id("action-assignee")).to_have_text("Lena Lead")
+    expect(assignee).to_have_value("")  # the form is fresh for the next action
+    expect(tactic.get_by_test_id("action-quick-title")).to_have_value("")
+    added = Action.objects.get(title="Brief the lead on the tender")
+    assert added.assignee == world.users["lead"]
+
+    # the edit page: the chosen people are there, others are found by name
+    row.get_by_test_id("action-edit").click()
+    expect(page.locator("#id_assignee")).to_have_value(str(world.users["lead"].pk))
+    expect(page.locator("#id_owner")).to_have_value(str(world.users["kam"].pk))  # who added it
+    page.get_by_test_id("picker-owner").fill("lena")
+    expect(page.locator("#id_owner option", has_text="Mia Msl")).to_have_count(0)
+    page.select_option("#id_owner", label="Lena Lead · KAM lead")
+    shot(page, "plans-action-edit-people")
+    page.get_by_test_id("form-save").click()
+    expect(page.get_by_test_id("plan-name")).to_have_text("Beacon General 2026")
+    added.refresh_from_db()
+    assert (added.owner, added.assignee) == (world.users["lead"], world.users["lead"])

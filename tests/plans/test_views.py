@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from openkam.core.models import Role, User
 from openkam.plans import services
 from openkam.plans.models import AccountPlan, Action, ActionStatus, Objective, PlanStatus, Tactic
 from tests import factories as f
@@ -333,3 +334,129 @@ def test_edit_and_delete_pages_are_refused_to_readers_and_on_closed_plans(world,
     AccountPlan.objects.filter(pk=pw.plan.pk).update(status=PlanStatus.CLOSED)
     resp = web("kam").get(f"/plans/tactics/{pw.commercial.pk}/edit/")
     assert resp.status_code == 403 and "This plan is closed." in _html(resp)
+
+
+# --- people pickers: no list of every user on the page -------------------------------------------
+def _page_shape(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        resp = client.get(url)
+    assert resp.status_code == 200
+    html = _html(resp)
+    return html, len(resp.content), html.count("<option"), len(ctx.captured_queries)
+
+
+def test_plan_page_size_options_and_queries_do_not_grow_with_users(world, web):
+    kam = world.users["kam"]
+    plan = build_plan(account=world.hospital, owner=kam, objectives=2, tactics_per_objective=2, actions_per_tactic=5)
+    f.UserFactory.create_batch(3)
+    assert User.objects.filter(is_active=True).count() == 10
+    client = web("kam")
+    url = f"/plans/{plan.pk}/"
+    client.get(url)  # warm up session/caches
+    _html10, bytes10, options10, queries10 = _page_shape(client, url)
+    f.UserFactory.create_batch(190, last_name="Newcomer")
+    assert User.objects.filter(is_active=True).count() == 200
+    html200, bytes200, options200, queries200 = _page_shape(client, url)
+    assert (bytes200, options200, queries200) == (bytes10, options10, queries10)
+    assert "Newcomer" not in html200
+    # what is left: 5 statuses per action (20), "Unassigned" and the user in each tactic's add form (4),
+    # the 3 classifications kam may write in each objective's add-tactic form (2)
+    assert options10 == 5 * 20 + 2 * 4 + 3 * 2
+
+
+def _people(client, **params):
+    return _html(client.get("/people/options/", params))
+
+
+def test_people_options_search_keeps_the_choice_first_and_leaves_out_readers(world, web):
+    users = world.users
+    client = web("kam")
+    html = _people(client, q="lena", field="assignee", assignee=users["msl"].pk, writers="1", blank="Unassigned")
+    assert html.startswith('<option value="">Unassigned</option>')
+    chosen = f'<option value="{users["msl"].pk}" selected>Mia Msl · Medical (MSL)</option>'
+    match = f'<option value="{users["lead"].pk}">Lena Lead · KAM lead</option>'
+    assert chosen in html and match in html and html.index(chosen) < html.index(match)
+    assert "Kim Kam" not in html  # not a match, not chosen
+    compliance = users["compliance"]
+    assert f'value="{compliance.pk}"' not in _people(client, writers="1")  # read-only: never owns plan work
+    assert f'value="{compliance.pk}"' in _people(client)  # but may be named, e.g. as a participant
+    several = _people(client, field="participants", participants=[users["kam"].pk, users["lead"].pk])
+    assert several.count(" selected>") == 2 and '<option value="">' not in several  # no blank: a list
+
+
+def test_people_options_are_capped_and_say_so(world, web):
+    f.UserFactory.create_batch(60, last_name="Crowd")
+    client = web("kam")
+    html = _people(client, q="crowd")
+    assert html.count("Crowd · ") == 50 and "first 50 shown: type more of the name" in html
+    assert "nobody matches “zzz”" in _people(client, q="zzz")
+    f.UserFactory(username="gone", first_name="Gone", last_name="Crowd", is_active=False)
+    assert "Gone Crowd" not in _people(client, q="gone")  # only active people
+    anonymous = web("kam")
+    anonymous.logout()
+    assert anonymous.get("/people/options/").status_code == 302  # sign-in required
+
+
+def test_quick_add_assigns_someone_the_page_does_not_list(world, pw, web):
+    someone = f.UserFactory(first_name="Quinn", last_name="Unlisted", role=Role.KAM)
+    client = web("kam")
+    assert "Unlisted" not in _html(client.get(f"/plans/{pw.plan.pk}/"))
+    url = f"/plans/tactics/{pw.commercial.pk}/actions/add/"
+    resp = _hx(client, url, {"title": "", "assignee": someone.pk, "version": 1})  # bad title: the form again
+    assert resp["HX-Retarget"] == f"#action-quick-{pw.commercial.pk}"
+    assert f'<option value="{someone.pk}" selected>Quinn Unlisted · Key account manager</option>' in _html(resp)
+    resp = _hx(client, url, {"title": "Call Quinn", "assignee": someone.pk, "version": 1})
+    assert resp.status_code == 200 and "Quinn Unlisted" in _html(resp)
+    assert Action.objects.get(title="Call Quinn").assignee == someone
+    resp = _hx(client, url, {"title": "Audit", "assignee": world.users["compliance"].pk, "version": 2})
+    assert resp["HX-Retarget"] == f"#action-quick-{pw.commercial.pk}"  # read-only roles are still refused
+    assert not Action.objects.filter(title="Audit").exists()
+
+
+def test_edit_page_offers_the_chosen_person_and_a_first_page_only(world, pw, web):
+    f.UserFactory.create_batch(80, last_name="Aaron")  # sorted before everyone else
+    zoe = f.UserFactory(first_name="Zoe", last_name="Zulu", role=Role.LEAD)
+    action = pw.commercial_actions[1]
+    services.action_update(actor=world.users["kam"], action_id=action.pk, assignee=zoe)  # plan v2
+    client = web("kam")
+    html = _html(client.get(f"/plans/actions/{action.pk}/edit/"))
+    assert f'<option value="{zoe.pk}" selected>Zoe Zulu · KAM lead</option>' in html
+    assert html.count("<option") == 5 + 2 * (1 + 50) + 1  # statuses; per people field blank + first page; Zoe
+    assert 'data-testid="picker-assignee"' in html and 'data-testid="picker-owner"' in html
+    other = f.UserFactory(first_name="Zack", last_name="Zz", role=Role.KAM)  # on no page of the form
+    resp = client.post(
+        f"/plans/actions/{action.pk}/edit/",
+        {"title": action.title, "status": "in_progress", "assignee": zoe.pk, "owner": other.pk, "version": 2},
+    )
+    assert resp.status_code == 302
+    action.refresh_from_db()
+    assert (action.owner, action.assignee) == (other, zoe)
+
+
+def test_create_page_account_picker_shows_a_first_page_and_keeps_the_chosen_account(world, web):
+    from openkam.accounts import services as account_services
+
+    admin = world.users["admin"]
+    last = None
+    for i in range(60):
+        last = account_services.account_create(
+            actor=admin, name=f"Zeta clinic {i:02d}", type="clinic", parent=world.idn
+        )
+    client = web("kam")
+    html = _html(client.get("/plans/new/"))
+    assert html.count("Zeta clinic") < 60 and 'data-testid="picker-account"' in html
+    html = _html(client.get(f"/plans/new/?account={last.pk}"))
+    assert f'<option value="{last.pk}" selected>Zeta clinic 59 · ' in html
+    resp = client.post(
+        "/plans/new/",
+        {"account": last.pk, "name": "Zeta plan", "period_start": "2027-01-01", "period_end": "2027-12-31",
+         "owner": world.users["kam"].pk},
+    )  # fmt: skip
+    assert resp.status_code == 302 and AccountPlan.objects.get(name="Zeta plan").account == last
+    resp = client.post(
+        "/plans/new/",
+        {"account": world.other_account.pk, "name": "Smuggled", "period_start": "2027-01-01",
+         "period_end": "2027-12-31", "owner": world.users["kam"].pk},
+    )  # fmt: skip
+    assert resp.status_code == 200 and 'data-testid="error-account"' in _html(resp)
+    assert not AccountPlan.objects.filter(name="Smuggled").exists()

@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from openkam.core.models import Classification
@@ -59,6 +62,41 @@ def classification_badge(classification: str) -> str:
 @register.filter
 def action_status_colour(status: str) -> str:
     return _ACTION_STATUS.get(status, "secondary")  # type: ignore[call-overload]
+
+
+_URL_PATTERNS: dict[tuple[Any, str, str], tuple[str, str]] = {}
+_PK_MARK = 987654321987
+
+
+@register.simple_tag
+def plan_url(name: str, pk: int) -> str:
+    """``{% url name pk %}`` for the links repeated on every row of the plan page (three per action): the URL
+    is reversed once per name and the id put in, instead of a full ``reverse()`` per row."""
+    key = (get_urlconf(), get_script_prefix(), name)
+    parts = _URL_PATTERNS.get(key)
+    if parts is None:
+        head, _mark, tail = reverse(name, args=[_PK_MARK]).partition(str(_PK_MARK))
+        parts = _URL_PATTERNS[key] = (head, tail)
+    return f"{parts[0]}{int(pk)}{parts[1]}"
+
+
+_STATUS_OPTIONS: dict[tuple[str | None, str], SafeString] = {}
+
+
+@register.simple_tag
+def action_status_options(status: str) -> SafeString:
+    """The ``<option>`` elements of an action's status select, ``status`` selected (built once per language and
+    status: the plan page renders one select per action)."""
+    key = (get_language(), status)
+    html = _STATUS_OPTIONS.get(key)
+    if html is None:
+        html = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((value, " selected" if value == status else "", label) for value, label in ActionStatus.choices),
+        )
+        _STATUS_OPTIONS[key] = html
+    return html
 
 
 @register.filter
