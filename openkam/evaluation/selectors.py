@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy
 
 from openkam.accounts.models import Account, AccountTeamMember, KamLevel
 from openkam.accounts.selectors import account_get, account_scope, valid_id
-from openkam.core.access import is_admin, sees_all_accounts, visible_classifications
+from openkam.core.access import classification_q, is_admin, sees_all_accounts, visible_classifications
 from openkam.core.errors import NotFound, PermissionDenied
 from openkam.core.models import Role, Team, User
 from openkam.evaluation import defaults
@@ -44,7 +44,8 @@ from openkam.evaluation.models import (
     ScoringModel,
     TeamStrategicCap,
 )
-from openkam.plans.selectors import action_scope, objective_scope
+from openkam.plans.models import Action
+from openkam.plans.selectors import objective_scope
 
 SUB_UNIT_TYPES = ("department", "clinic", "pharmacy")
 # Effort is snapshotted per audience: each distinct set of classifications a role may see.
@@ -65,8 +66,9 @@ def effort_for(*, actor: User, ids: list[int]) -> dict[int, EffortSnapshot]:
 
 
 def effort_as_of() -> dt.datetime | None:
-    row = EffortSnapshot.objects.order_by("-computed_at").values_list("computed_at", flat=True).first()
-    return row
+    """When the snapshot was computed (every row of one refresh carries the same time)."""
+    found = list(EffortSnapshot.objects.values_list("computed_at", flat=True)[:1])
+    return found[0] if found else None
 
 
 LEVELS = ("strategic", "key", "basic", "declined")
@@ -432,7 +434,8 @@ def kam_analysis(*, actor: User, team_id: int | None = None) -> Analysis:
             e = efforts[unit]
             e.interactions, e.last_30, e.last_60, e.people = snap.n90, snap.n30, snap.n60, snap.people
         for aid, n in (
-            action_scope(actor=actor)
+            # the ids are in the actor's scope already (so are their plans): no second scope subquery
+            Action.objects.filter(classification_q(actor, "tactic__classification"))
             .filter(tactic__objective__plan__account_id__in=ids)
             .exclude(status__in=["done", "cancelled"])
             .values("tactic__objective__plan__account_id")
