@@ -298,3 +298,9 @@ def test_affiliation_add_and_end(world, web):
     assert aff.end_date is not None
     gpo_page = html(c.get(f"/accounts/{gpo.pk}/"))
     assert "Beacon General Hospital" in gpo_page  # the GPO lists its ended member under history
+
+
+@pytest.mark.django_db
+def test_account_360_shows_the_evaluation_card(world, web):
+    page = web("kam").get(f"/accounts/{world.idn.pk}/").content.decode()
+    assert 'data-testid="tier-card"' in page and "Not assessed yet." in page
