@@ -1,18 +1,35 @@
 """Interactions API: what happened with an account and its people, scoped and classification-filtered."""
 
+import re
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
+from pydantic import BeforeValidator
 
 from openkam.activities import selectors, services
 from openkam.activities.models import Channel, Interaction
 from openkam.core.api import ErrorOut, Page
+from openkam.core.errors import ValidationFailed
 from openkam.core.models import Classification
 
 router = Router(tags=["interactions"])
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_day(value: Any) -> Any:
+    """Only ``YYYY-MM-DD`` (pydantic would also read ``0`` as 1970-01-01, a Unix time)."""
+    if isinstance(value, str) and not _ISO_DAY.fullmatch(value):
+        raise ValueError("Give the day as YYYY-MM-DD.")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_day)]
 
 
 class Ref(Schema):
@@ -128,8 +145,8 @@ class InteractionFilters(Schema):
     channel: list[Channel] | None = Field(None, description="One or more channels (repeat the parameter)")
     kind: Literal["human", "digital"] | None = Field(None, description="human: visit, meeting, call, event")
     classification: Classification | None = None
-    since: date | None = Field(None, description="From this day (inclusive)")
-    until: date | None = Field(None, description="To this day (inclusive)")
+    since: Day | None = Field(None, description="From this day (inclusive)")
+    until: Day | None = Field(None, description="To this day (inclusive)")
     stakeholder: int | None = None
     participant: int | None = Field(None, description="Internal user id")
     tactic: int | None = None
@@ -143,7 +160,10 @@ class InteractionFilters(Schema):
 def interaction_list(request: HttpRequest, filters: Query[InteractionFilters]) -> Any:
     """Visible interactions, newest first. Medical users never see commercial-only interactions and
     commercial users never see medical-only ones."""
-    since, until = selectors.day_range(filters.since, filters.until)
+    try:
+        since, until = selectors.day_range(filters.since, filters.until)
+    except OverflowError:  # until=9999-12-31: the day after is past the last date there is
+        raise ValidationFailed(_("Give a date before 9999-12-31."), field="until", code="out_of_range") from None
     return selectors.interaction_list(
         actor=request.user,  # type: ignore[arg-type]
         account=filters.account,

@@ -11,7 +11,7 @@ Everything is validated before the first write; every change is audited.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db.models import Q
@@ -109,8 +109,13 @@ def _check_fields(data: dict[str, Any], errors: _Errors) -> None:
         errors.add("occurred_at", "required", _("Say when the interaction took place."))
     else:
         if timezone.is_naive(occurred_at):
-            occurred_at = data["occurred_at"] = timezone.make_aware(occurred_at)
-        if occurred_at > timezone.now() + FUTURE_TOLERANCE:
+            occurred_at = timezone.make_aware(occurred_at)
+        try:  # PostgreSQL takes UTC offsets up to ±15:59 only (Python up to ±23:59): store it in UTC
+            occurred_at = data["occurred_at"] = occurred_at.astimezone(UTC)
+        except OverflowError:  # e.g. 0001-01-01T00:00+05:00 is before year 1 in UTC
+            occurred_at = None
+            errors.add("occurred_at", "out_of_range", _("Give a date and time between the years 1 and 9999."))
+        if occurred_at is not None and occurred_at > timezone.now() + FUTURE_TOLERANCE:
             errors.add(
                 "occurred_at",
                 "in_future",

@@ -177,12 +177,13 @@ def _changes(payload: Schema) -> tuple[dict[str, Any], str]:
     return data, reason
 
 
+_LIST = {403: ErrorOut, 422: ErrorOut}
 _R = {403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 _W = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
 # --- users --------------------------------------------------------------------------------------------
-@router.get("/users", response=list[UserOut])
+@router.get("/users", response={200: list[UserOut], **_LIST})
 @paginate(Page)
 def user_list(
     request: HttpRequest,
@@ -246,7 +247,7 @@ def user_set_password(request: HttpRequest, user_id: int, payload: PasswordIn) -
 
 
 # --- teams ----------------------------------------------------------------------------------------------
-@router.get("/teams", response=list[TeamOut])
+@router.get("/teams", response={200: list[TeamOut], **_LIST})
 @paginate(Page)
 def team_list(request: HttpRequest, q: str = "") -> Any:
     return selectors.team_list(actor=request.user, q=q)  # type: ignore[arg-type]
@@ -276,7 +277,7 @@ def team_update(request: HttpRequest, team_id: int, payload: TeamPatchIn) -> Any
 
 
 # --- territories -------------------------------------------------------------------------------------
-@router.get("/territories", response=list[TerritoryOut])
+@router.get("/territories", response={200: list[TerritoryOut], **_LIST})
 @paginate(Page)
 def territory_list(request: HttpRequest, q: str = "") -> Any:
     return selectors.territory_list(actor=request.user, q=q)  # type: ignore[arg-type]
