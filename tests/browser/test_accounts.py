@@ -48,7 +48,7 @@ def test_kam_searches_the_list_and_opens_account_360(world, page, login):
     history = page.get_by_test_id("history-pane")
     expect(history).to_be_visible()
     expect(history).to_contain_text("kam_level")  # the admin's update, with its diff
-    expect(history).to_contain_text("AccountAffiliation")
+    expect(history).to_contain_text("Account affiliation")  # readable model name
 
     page.get_by_test_id("tab-overview").click()
     page.get_by_test_id("children").get_by_role("link", name="Beacon General Hospital").click()
