@@ -4,6 +4,7 @@ a refused change comes back onto the form with ``apply_domain_error``."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.urls import reverse
@@ -50,6 +51,37 @@ class AccountPicker(forms.Select):
             name,
         )
         return format_html("{}{}", search, select)
+
+
+class PeoplePicker(forms.Select):
+    """A select of a few people (the chosen one and a first page) with a search box above it that refreshes
+    the options (HTMX, ``core:people_options``): a page never carries every user of the company.
+
+    The search sends the current choice along (``hx-include``), so it stays selected; the service checks
+    the chosen id again.
+    """
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
+        select = super().render(name, value, attrs, renderer)
+        target = (attrs or {}).get("id") or f"id_{name}"
+        url = reverse("core:people_options") + "?" + urlencode({"field": name, "blank": "—"})
+        search = format_html(
+            '<input type="search" name="q" form="okam-picker-none" class="form-control form-control-sm mb-1" '
+            'placeholder="{}" aria-label="{}" autocomplete="off" hx-get="{}" hx-include="#{}" '
+            'hx-trigger="input changed delay:250ms, search" hx-target="#{}" data-testid="picker-{}">',
+            _("Search people by name…"),
+            _("Search people"),
+            url,
+            target,
+            target,
+            name,
+        )
+        return format_html("{}{}", search, select)
+
+
+def person_label(user: User) -> str:
+    """As ``core:people_options`` names people: "Kim Kam · Key account manager"."""
+    return f"{user} · {user.get_role_display()}"
 
 
 def _set_choices(form: forms.BaseForm, name: str, choices: list[Any]) -> None:
@@ -222,7 +254,10 @@ class AccountMoveForm(BootstrapFormMixin, forms.Form):
 
 
 class TeamMemberForm(BootstrapFormMixin, forms.Form):
-    user_id = forms.TypedChoiceField(label=_("Person"), coerce=int, empty_value=None)
+    """``users``: the people the picker starts with (a first page, and the chosen person); any id is
+    accepted here and checked by the service (an active user)."""
+
+    user_id = forms.IntegerField(label=_("Person"), widget=PeoplePicker)
     role = forms.ChoiceField(label=_("Role on the account"), choices=TeamRole.choices, initial=TeamRole.KAM)
     function = forms.ChoiceField(
         label=_("Function"),
@@ -236,7 +271,7 @@ class TeamMemberForm(BootstrapFormMixin, forms.Form):
 
     def __init__(self, *args: Any, users: list[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _set_choices(self, "user_id", [*_BLANK, *((u.pk, f"{u} · {u.get_role_display()}") for u in users)])
+        self.fields["user_id"].widget.choices = [*_BLANK, *((u.pk, person_label(u)) for u in users)]  # type: ignore[attr-defined]
         for name in ("user_id", "role"):
             self.fields[name].widget.attrs["col"] = "col-12"
 
@@ -251,6 +286,8 @@ class AffiliationForm(BootstrapFormMixin, forms.Form):
     def __init__(self, *args: Any, account_id: int, candidates: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         widget = AccountPicker(attrs={"class": "form-select", "col": "col-12"})
-        widget.choices = account_choices([a for a in candidates if a.pk != account_id])
+        candidates = [a for a in candidates if a.pk != account_id]
+        # Without candidates (the form as first shown) the select waits for a search: no list of the book.
+        widget.choices = account_choices(candidates) if candidates else [("", str(_("— search above —")))]
         self.fields["to_account_id"].widget = widget
         self.fields["type"].widget.attrs["col"] = "col-12"

@@ -44,6 +44,14 @@ class KamLevel(models.TextChoices):
     UNASSESSED = "unassessed", _("Not assessed")
 
 
+def _choice_label(choices: type[models.Choices], value: str) -> str:
+    """The translated label of ``value``, or the value itself when it is not one of ``choices``."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
 @audited()
 class Account(TimeStamped):
     """An organisation we sell to or through. ``ancestors`` (root first) is maintained by services."""
@@ -89,6 +97,17 @@ class Account(TimeStamped):
 
     def __str__(self) -> str:
         return self.name
+
+    # Django's generated get_FOO_display() rebuilds a dict of every choice, translating each label, on each
+    # call (20–50 µs); lists and Account 360 call these for every row. Same result, one enum lookup.
+    def get_type_display(self) -> str:  # type: ignore[no-redef]
+        return _choice_label(AccountType, self.type)
+
+    def get_status_display(self) -> str:  # type: ignore[no-redef]
+        return _choice_label(AccountStatus, self.status)
+
+    def get_kam_level_display(self) -> str:  # type: ignore[no-redef]
+        return _choice_label(KamLevel, self.kam_level)
 
 
 class TeamRole(models.TextChoices):

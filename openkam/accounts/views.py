@@ -11,12 +11,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import IntegerField, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openkam.accounts import selectors, services
 from openkam.accounts.forms import (
@@ -27,16 +28,16 @@ from openkam.accounts.forms import (
     TeamMemberForm,
 )
 from openkam.accounts.models import Account
-from openkam.activities.selectors import interaction_list
+from openkam.activities.selectors import account_interactions, account_interactions_latest
 from openkam.core.access import can_write
 from openkam.core.errors import DomainError, NotFound
 from openkam.core.forms import apply_domain_error
 from openkam.core.models import Territory, User
-from openkam.core.selectors import object_history, object_history_many, user_list
+from openkam.core.selectors import object_history, object_history_many, user_list, user_search
 from openkam.core.ui import paginate
 from openkam.plans.selectors import plan_list
 from openkam.stakeholders import selectors as stakeholder_selectors
-from openkam.stakeholders.selectors import account_positions
+from openkam.stakeholders.selectors import account_positions, account_positions_first
 
 # Plans still being worked (everything but closed), in lifecycle order.
 OPEN_PLAN_STATUSES = ("draft", "in_review", "approved", "active")
@@ -44,6 +45,12 @@ POSITIONS_SHOWN = 50
 PLANS_SHOWN = 10
 INTERACTIONS_SHOWN = 10
 HISTORY_SHOWN = 50
+PEOPLE_SHOWN = 20  # first page of the team form's people picker; the search box finds the others
+# What a row of the open plans panel shows (reading another field would cost a query per row).
+_PLAN_ROW_FIELDS = (
+    "name", "status", "period_start", "period_end", "account_id", "owner_id", "account__name",
+    "owner__username", "owner__first_name", "owner__last_name",
+)  # fmt: skip
 
 
 def _actor(request: HttpRequest) -> User:
@@ -89,18 +96,25 @@ def account_list(request: HttpRequest) -> HttpResponse:
 
 
 # --- Account 360 ----------------------------------------------------------------------------------
+def _people_first_page(actor: User, chosen: int | None = None) -> list[User]:
+    """The people the team form's picker starts with: the chosen person (when the form comes back with an
+    error) and a first page by name; the search box asks ``core:people_options`` for the others."""
+    people = user_search(actor=actor, limit=PEOPLE_SHOWN)
+    if chosen and selectors.valid_id(chosen) and all(u.pk != chosen for u in people):
+        people = [*user_list(actor=actor).filter(pk=chosen), *people]
+    return people
+
+
 def _team_context(request: HttpRequest, account: Account, form: TeamMemberForm | None = None) -> dict[str, Any]:
     actor = _actor(request)
     writable = can_write(actor)
-    if form is None and writable:
-        form = TeamMemberForm(users=list(user_list(actor=actor)), auto_id="team_%s")
     team: list[Any] = list(selectors.account_team(actor=actor, account=account))  # annotated is_current
     return {
         "account": account,
         "team_current": [m for m in team if m.is_current],
         "team_former": [m for m in team if not m.is_current],
         "team_inherited": list(selectors.account_team_inherited(actor=actor, account=account)),
-        "team_form": form,
+        "team_form": form,  # None: fetched when "Add" is first clicked (GET team_add)
         "can_write": writable,
     }
 
@@ -108,15 +122,12 @@ def _team_context(request: HttpRequest, account: Account, form: TeamMemberForm |
 def _affiliation_context(request: HttpRequest, account: Account, form: AffiliationForm | None = None) -> dict[str, Any]:
     actor = _actor(request)
     writable = can_write(actor)
-    if form is None and writable:
-        candidates = selectors.account_picker(actor=actor, limit=30)
-        form = AffiliationForm(account_id=account.pk, candidates=candidates, auto_id="aff_%s")
     affiliations: list[Any] = list(selectors.account_affiliations(actor=actor, account=account))
     return {
         "account": account,
         "affiliations_current": [a for a in affiliations if a.is_current],
         "affiliations_former": [a for a in affiliations if not a.is_current],
-        "affiliation_form": form,
+        "affiliation_form": form,  # None: fetched when "Add" is first clicked (GET affiliation_add)
         "can_write": writable,
     }
 
@@ -129,17 +140,44 @@ def _committees(actor: User, account: Account) -> list[Any] | None:
     return list(committee_list(actor=actor, account=account))
 
 
-def _history(account: Account, team_ctx: dict[str, Any], aff_ctx: dict[str, Any]) -> list[Any]:
+def _history(account: Account, team: list[Any], affiliations: list[Any]) -> list[Any]:
     """The account's own changes plus those of its team memberships and affiliations, newest first
     (one query per kind of row, whatever their number)."""
-    team = [*team_ctx["team_current"], *team_ctx["team_former"]]
-    affiliations = [*aff_ctx["affiliations_current"], *aff_ctx["affiliations_former"]]
     events = list(object_history(obj=account)[:HISTORY_SHOWN])
     for rows in (team, affiliations):
         if rows:
             events += list(object_history_many(objs=rows)[:HISTORY_SHOWN])
     events.sort(key=lambda e: (e.pgh_created_at, e.pgh_id), reverse=True)
     return events[:HISTORY_SHOWN]
+
+
+@login_required
+@require_GET
+def account_history(request: HttpRequest, pk: int) -> HttpResponse:
+    """Account 360's History tab, fetched when it is first opened (HTMX), or a page of its own."""
+    actor = _actor(request)
+    account = _get_account(request, pk)
+    team = list(selectors.account_team(actor=actor, account=account))
+    affiliations = list(selectors.account_affiliations(actor=actor, account=account))
+    context = {"account": account, "history": _history(account, team, affiliations)}
+    template = "accounts/_history.html" if getattr(request, "htmx", False) else "accounts/history.html"
+    return render(request, template, context)
+
+
+class _CountOf(Subquery):
+    """``(SELECT count(*) FROM (<queryset>) n)``: how many rows a queryset has, as an expression."""
+
+    template = "(SELECT count(*) FROM (%(subquery)s) n)"
+    output_field = IntegerField()
+
+
+def _count_each(account: Account, **querysets: QuerySet[Any]) -> dict[str, int]:
+    """How many rows each (already access-restricted) queryset has, in ONE statement: a scalar subquery
+    each, selected next to the account's row (key figures; saves a round trip per figure). Pass
+    ``.values(...)`` querysets: only the columns that make a row count (no annotation computed)."""
+    counts = {name: _CountOf(qs.order_by()) for name, qs in querysets.items()}
+    row = Account.objects.filter(pk=account.pk).annotate(**counts).values_list(*counts).get()
+    return dict(zip(counts, row, strict=True))
 
 
 @login_required
@@ -151,7 +189,9 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
     children = list(selectors.account_children(actor=actor, account=account))
     current_positions = account_positions(actor=actor, account=account, include_descendants=True, include_ended=False)
-    open_plans = plan_list(actor=actor, account=account, include_descendants=True, statuses=OPEN_PLAN_STATUSES)
+    open_plans = plan_list(
+        actor=actor, account=account, include_descendants=True, statuses=OPEN_PLAN_STATUSES, with_completion=False
+    )
     descendants = selectors.account_descendant_counts(account=account)
     stakeholders_per_child = selectors.account_child_rollup(
         account=account, rows=current_positions, count="stakeholder_id"
@@ -162,31 +202,35 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         child.stakeholder_count = stakeholders_per_child.get(child.pk, 0)  # type: ignore[attr-defined]
         child.open_plan_count = plans_per_child.get(child.pk, 0)  # type: ignore[attr-defined]
 
-    positions_qs = account_positions(actor=actor, account=account, include_descendants=True)
-    positions = list(positions_qs[:POSITIONS_SHOWN])
-    interactions = interaction_list(actor=actor, account=account, include_descendants=True)
+    positions = list(account_positions_first(actor=actor, account=account, limit=POSITIONS_SHOWN))
     recent_since = timezone.now() - dt.timedelta(days=90)
+    figures = _count_each(
+        account,
+        stakeholders=current_positions.values("stakeholder_id").distinct(),
+        open_plans=open_plans.values("pk"),
+        interactions_90d=account_interactions(actor=actor, account=account, since=recent_since).values("pk"),
+        positions_total=account_positions(actor=actor, account=account, include_descendants=True).values("pk"),
+    )
+
+    positions_total = figures.pop("positions_total")
 
     team_ctx = _team_context(request, account)
     aff_ctx = _affiliation_context(request, account)
-    history = _history(account, team_ctx, aff_ctx)
 
     context = {
         "account": account,
         "ancestors": selectors.account_ancestors(actor=actor, account=account),
         "children": children,
         "kpi": {
-            "descendants": selectors.account_descendant_total(account=account),
-            "stakeholders": current_positions.order_by().values("stakeholder_id").distinct().count(),
-            "open_plans": open_plans.count(),
-            "interactions_90d": interactions.filter(occurred_at__gte=recent_since).count(),
+            # every account below is a direct child or below one: no query of its own
+            "descendants": len(children) + sum(descendants.values()),
+            **figures,
         },
         "positions": positions,
-        "positions_total": positions_qs.count(),
-        "plans": list(open_plans[:PLANS_SHOWN]),
-        "interactions": list(interactions[:INTERACTIONS_SHOWN]),
+        "positions_total": positions_total,
+        "plans": list(open_plans.only(*_PLAN_ROW_FIELDS)[:PLANS_SHOWN]),
+        "interactions": list(account_interactions_latest(actor=actor, account=account, limit=INTERACTIONS_SHOWN)),
         "committees": _committees(actor, account),
-        "history": history,
         "today": today,
         "can_create_child": services.can_create_account(actor),
         "position_add_url": _optional_url("stakeholders:position_add", query=f"account={account.pk}"),
@@ -310,6 +354,17 @@ def account_options(request: HttpRequest) -> HttpResponse:
 
 
 # --- team -----------------------------------------------------------------------------------------
+def _form_or_page(
+    request: HttpRequest, account: Account, fragment: str, name: str, form: Any, title: str
+) -> HttpResponse:
+    """An add form on its own: the fragment for HTMX (into Account 360's card), else a page."""
+    if getattr(request, "htmx", False):
+        return render(request, fragment, {"account": account, name: form})
+    return render(
+        request, "accounts/subform.html", {"form": form, "account": account, "title": title, "action": request.path}
+    )
+
+
 def _partial_or_redirect(
     request: HttpRequest, account: Account, template: str, context: dict[str, Any], anchor: str
 ) -> HttpResponse:
@@ -319,13 +374,19 @@ def _partial_or_redirect(
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def team_member_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the empty form (Account 360 fetches it when "Add" is first clicked); POST: add the member."""
     actor = _actor(request)
     account = _get_account(request, pk)
     if not can_write(actor):
         return _forbidden(request)
-    form = TeamMemberForm(request.POST, users=list(user_list(actor=actor)), auto_id="team_%s")
+    if request.method == "GET":
+        form = TeamMemberForm(users=_people_first_page(actor), auto_id="team_%s")
+        return _form_or_page(request, account, "accounts/_team_form.html", "team_form", form, _("Add a team member"))
+    form = TeamMemberForm(
+        request.POST, users=_people_first_page(actor, _int(request.POST.get("user_id"))), auto_id="team_%s"
+    )
     if form.is_valid():
         try:
             member = services.account_team_member_add(
@@ -389,12 +450,17 @@ def team_member_end(request: HttpRequest, pk: int, member_id: int) -> HttpRespon
 
 # --- affiliations ---------------------------------------------------------------------------------
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def affiliation_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the empty form (no account listed until the user searches); POST: add the affiliation."""
     actor = _actor(request)
     account = _get_account(request, pk)
     if not can_write(actor):
         return _forbidden(request)
+    if request.method == "GET":
+        form = AffiliationForm(account_id=account.pk, candidates=[], auto_id="aff_%s")
+        title = _("Add an affiliation")
+        return _form_or_page(request, account, "accounts/_affiliation_form.html", "affiliation_form", form, title)
     chosen = _int(request.POST.get("to_account_id"))
     candidates = selectors.account_picker(actor=actor, include_id=chosen, limit=30)
     form = AffiliationForm(request.POST, account_id=account.pk, candidates=candidates, auto_id="aff_%s")

@@ -52,7 +52,13 @@ class Interaction(TimeStamped):
     class Meta:
         ordering = ["-occurred_at"]
         indexes = [
-            models.Index(fields=["account", "-occurred_at"], name="interaction_account_idx"),
+            # Covering: "newest / how many at these accounts, of these classifications" (Account 360) is
+            # answered from the index alone (index-only scans, no heap page per interaction).
+            models.Index(
+                fields=["account", "-occurred_at", "-id"],
+                include=["classification"],
+                name="interaction_account_cov_idx",
+            ),
             models.Index(fields=["classification", "-occurred_at"], name="interaction_class_idx"),
         ]
 

@@ -12,19 +12,20 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import BooleanField, Case, Prefetch, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from pghistory.models import Events
 
 from openkam.accounts.models import Account
-from openkam.accounts.selectors import account_scope
+from openkam.accounts.selectors import account_scope, account_subtree
 from openkam.activities.models import (
     DIGITAL_CHANNELS,
     Interaction,
     InteractionParticipant,
     InteractionStakeholder,
 )
-from openkam.core.access import classification_q
+from openkam.core.access import classification_q, visible_classifications
 from openkam.core.errors import NotFound
 from openkam.core.models import User
 from openkam.plans.models import Action, Tactic
@@ -91,17 +92,26 @@ def interaction_list(
 ) -> QuerySet[Interaction]:
     """Visible interactions, newest first.
 
-    Filters: one account (and, with ``include_descendants``, every account below it); ``since``
+    Filters: one account (and, with ``include_descendants``, every account below it) — an ``Account``
+    must come from an access-checked selector (``account_get``), a bare id is checked against the scope;
+    ``since``
     (inclusive) / ``until`` (exclusive); ``channels``; ``digital`` (True: email/webinar/portal, False:
     visit/meeting/call/event); a classification; one stakeholder, participant, tactic or action;
     ``mine`` (the actor logged it or took part); ``q`` (subject or notes contain).
     """
-    qs = _with_details(interaction_scope(actor=actor), actor)
+    if isinstance(account, Account):
+        # Fetched through an access-checked selector: the account and everything below it are visible
+        # (the scope is closed downwards), so the account ids alone restrict the rows — and PostgreSQL
+        # can walk the (account, occurred_at) index per account instead of scanning every interaction.
+        qs = Interaction.objects.filter(classification_q(actor))
+    else:
+        qs = interaction_scope(actor=actor)
     if account is not None:
-        where = Q(account_id=_pk(account))
         if include_descendants:
-            where |= Q(account__ancestors__contains=[_pk(account)])
-        qs = qs.filter(where)
+            qs = qs.filter(account_id__in=account_subtree(account=_pk(account)))
+        else:
+            qs = qs.filter(account_id=_pk(account))
+    qs = _with_details(qs, actor)
     if since is not None:
         qs = qs.filter(occurred_at__gte=since)
     if until is not None:
@@ -130,6 +140,60 @@ def interaction_list(
     if q and q.strip():
         qs = qs.filter(Q(subject__icontains=q.strip()) | Q(notes__icontains=q.strip()))
     return qs.order_by("-occurred_at", "-pk")
+
+
+# The newest rows of each account of a subtree (a top-N per account through the (account, occurred_at)
+# index), then the newest of those: reads ~limit rows per account instead of every row of the subtree.
+_LATEST_IN_SUBTREE_SQL = f"""
+SELECT t.id FROM {Account._meta.db_table} s
+CROSS JOIN LATERAL (
+    SELECT i.id, i.occurred_at FROM {Interaction._meta.db_table} i
+    WHERE i.account_id = s.id AND i.classification = ANY(%s)
+    ORDER BY i.occurred_at DESC, i.id DESC LIMIT %s
+) t
+WHERE s.id = %s OR s.ancestors @> ARRAY[%s]::bigint[]
+ORDER BY t.occurred_at DESC, t.id DESC LIMIT %s"""
+
+
+# What a row of Account 360's panel shows: when, how, subject, classification, where, who.
+_LATEST_ROW_FIELDS = (
+    "occurred_at", "channel", "subject", "classification", "account_id", "created_by_id", "account__name",
+    "created_by__username", "created_by__first_name", "created_by__last_name",
+)  # fmt: skip
+
+
+def account_interactions_latest(*, actor: User, account: Account, limit: int) -> QuerySet[Interaction]:
+    """The ``limit`` newest visible interactions at ``account`` and every account below it, newest first,
+    with their account and author (Account 360's panel), in one query. Only the columns a row shows are
+    loaded (when, channel, subject, classification, the account's name, the author's name: reading
+    another field costs a query per row); tactic and action are not (nor ``linked_work_visible``).
+
+    ``account`` comes from an access-checked selector (its subtree is visible). The ids are chosen first,
+    ``limit`` per account of the subtree from the (account, occurred_at) index (a LATERAL top-N), and only
+    those rows are joined. Large benchmark world, 234 accounts / 7,713 visible rows: 4,000 buffers and
+    ~10 ms, where sorting every row of the subtree read 10,000 buffers and joining them to tactics,
+    objectives and plans before the sort took 0.5–2 s.
+    """
+    if limit <= 0:
+        return Interaction.objects.none()
+    classes = sorted(visible_classifications(actor))
+    newest = RawSQL(_LATEST_IN_SUBTREE_SQL, (classes, limit, account.pk, account.pk, limit))
+    return (
+        Interaction.objects.filter(pk__in=newest)
+        .select_related("account", "created_by")
+        .only(*_LATEST_ROW_FIELDS)
+        .order_by("-occurred_at", "-pk")
+    )
+
+
+def account_interactions(*, actor: User, account: Account, since: datetime | None = None) -> QuerySet[Interaction]:
+    """The visible interactions at ``account`` (from an access-checked selector) and below it, since
+    ``since`` (inclusive), as bare rows — for key figures: ``.count()`` is answered from the covering
+    (account, occurred_at) index alone. Lists use :func:`interaction_list`."""
+    qs = Interaction.objects.filter(classification_q(actor), account_id__in=account_subtree(account=account))
+    if since is not None:
+        qs = qs.filter(occurred_at__gte=since)
+    return qs
 
 
 def interaction_get(*, actor: User, interaction_id: int) -> Interaction:

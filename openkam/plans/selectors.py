@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from pghistory.models import Events
 
 from openkam.accounts.models import Account
-from openkam.accounts.selectors import account_scope
+from openkam.accounts.selectors import account_scope, account_subtree
 from openkam.core.access import classification_q, visible_classifications
 from openkam.core.errors import NotFound
 from openkam.core.models import User
@@ -107,22 +107,30 @@ def plan_list(
     include_descendants: bool = False,
     statuses: Iterable[str] | None = None,
     owner: User | None = None,
+    with_completion: bool = True,
 ) -> QuerySet[AccountPlan]:
     """Visible plans, optionally of one account (and the accounts below it), by status, by owner.
 
-    Each plan carries ``completion`` (float 0–100 or None), computed over what the actor may see.
+    ``account`` must come from an access-checked selector (``account_get``): its plans and those below it
+    are then selected by account id alone, without re-applying the actor's whole scope.
+
+    Each plan carries ``completion`` (float 0–100 or None), computed over what the actor may see — unless
+    ``with_completion`` is False (a list that does not show it: the figure is a subquery per plan, and
+    planning it costs more than the whole list).
     """
-    qs = plan_scope(actor=actor).select_related("account", "owner")
-    if account is not None:
-        where = Q(account_id=account.pk)
-        if include_descendants:
-            where |= Q(account__ancestors__contains=[account.pk])
-        qs = qs.filter(where)
+    if account is None:
+        qs = plan_scope(actor=actor)
+    elif include_descendants:  # everything below a visible account is visible: its ids are the scope
+        qs = AccountPlan.objects.filter(account_id__in=account_subtree(account=account))
+    else:
+        qs = AccountPlan.objects.filter(account_id=account.pk)
+    qs = qs.select_related("account", "owner")
     if statuses is not None:
         qs = qs.filter(status__in=list(statuses))
     if owner is not None:
         qs = qs.filter(owner_id=owner.pk)
-    qs = qs.annotate(completion=PlanCompletion(visible_classifications(actor)))
+    if with_completion:
+        qs = qs.annotate(completion=PlanCompletion(visible_classifications(actor)))
     return qs.order_by("-period_start", "name", "pk")
 
 

@@ -148,7 +148,9 @@ class Position(TimeStamped):
     class Meta:
         ordering = ["account", "title"]
         indexes = [
-            models.Index(fields=["account", "valid_to"], name="position_account_idx"),
+            # Covering: "who holds a current position at these accounts" (Account 360's roll-ups and key
+            # figures) is answered from the index alone (index-only scans).
+            models.Index(fields=["account", "valid_to"], include=["stakeholder"], name="position_account_cov_idx"),
             models.Index(fields=["stakeholder", "valid_to"], name="position_stakeholder_idx"),
         ]
         constraints = [

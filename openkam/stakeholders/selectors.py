@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from openkam.accounts.models import Account
-from openkam.accounts.selectors import account_scope
+from openkam.accounts.selectors import account_scope, account_subtree
 from openkam.core.access import sees_all_accounts
 from openkam.core.errors import NotFound
 from openkam.core.models import User
@@ -104,10 +104,8 @@ def stakeholder_list(
     if kind:
         qs = qs.filter(kind=kind)
     if account is not None:
-        where = Q(account_id=account.pk)
-        if include_descendants:
-            where |= Q(account__ancestors__contains=[account.pk])
-        qs = qs.filter(Exists(Position.objects.filter(where, stakeholder=OuterRef("pk"))))
+        at = account_subtree(account=account) if include_descendants else [account.pk]
+        qs = qs.filter(Exists(Position.objects.filter(account_id__in=at, stakeholder=OuterRef("pk"))))
     return _with_primary_position(qs, actor).order_by("last_name", "first_name", "pk")
 
 
@@ -150,12 +148,18 @@ def account_positions(
 
     ``account`` must come from an access-checked selector; descendants of a visible account are visible.
     """
-    where = Q(account_id=account.pk)
-    if include_descendants:
-        where |= Q(account__ancestors__contains=[account.pk])
-    qs = Position.objects.filter(where)
+    if include_descendants:  # by account id: the primary-key and GIN indexes, then (account, valid_to)
+        qs = Position.objects.filter(account_id__in=account_subtree(account=account))
+    else:
+        qs = Position.objects.filter(account_id=account.pk)
     if not include_ended:
         qs = qs.filter(_current_q())
+    return _position_rows(qs, account)
+
+
+def _position_rows(qs: QuerySet[Position], account: Account) -> QuerySet[Position]:
+    """Person, specialty, account and committee joined; ``inherited`` / ``is_current``; own first, current
+    first, then by account name and title."""
     return (
         qs.select_related("stakeholder", "stakeholder__specialty", "account", "committee")
         .annotate(
@@ -168,8 +172,30 @@ def account_positions(
                 output_field=BooleanField(),
             ),
         )
-        .order_by("inherited", "-is_current", "account__name", "title")
+        .order_by("inherited", "-is_current", "account__name", "title", "pk")
     )
+
+
+# What a row of Account 360's people panel shows (person, specialty, committee, where), nothing more.
+_POSITION_ROW_FIELDS = (
+    "title", "role_in_decision", "is_primary", "valid_from", "valid_to", "account_id", "stakeholder_id",
+    "committee_id", "stakeholder__prefix", "stakeholder__first_name", "stakeholder__last_name",
+    "stakeholder__credentials", "stakeholder__specialty_id", "stakeholder__specialty__display_name",
+    "account__name", "account__type", "committee__name",
+)  # fmt: skip
+
+
+def account_positions_first(*, actor: User, account: Account, limit: int) -> QuerySet[Position]:
+    """The first ``limit`` rows of :func:`account_positions` (here and below, same order, same
+    annotations), in one query that picks their ids before joining person, specialty and committee —
+    instead of joining all of them for every position of the subtree and sorting that (large benchmark
+    world, 2,215 positions under one IDN: ~3 ms instead of ~15 ms).
+
+    Only the columns a list row shows are loaded (title, role, dates, the person's name and specialty,
+    the account's name and type, the committee's name): reading another field costs a query per row.
+    """
+    first = account_positions(actor=actor, account=account, include_descendants=True).values("pk")[: max(0, limit)]
+    return _position_rows(Position.objects.filter(pk__in=first), account).only(*_POSITION_ROW_FIELDS)
 
 
 # --- committees -------------------------------------------------------------------------------------
@@ -183,13 +209,14 @@ def committee_list(
     *, actor: User, account: Account | None = None, include_descendants: bool = False
 ) -> QuerySet[Committee]:
     """Visible committees (at accounts the actor may see), optionally of one account (and below), annotated
-    ``member_count`` (current positions on the committee)."""
-    qs = _committee_scope(actor)
-    if account is not None:
-        where = Q(account_id=account.pk)
-        if include_descendants:
-            where |= Q(account__ancestors__contains=[account.pk])
-        qs = qs.filter(where)
+    ``member_count`` (current positions on the committee). ``account`` comes from an access-checked
+    selector (its committees and those below it are visible)."""
+    if account is None:
+        qs = _committee_scope(actor)
+    elif include_descendants:  # below a visible account everything is visible: the ids are the scope
+        qs = Committee.objects.filter(account_id__in=account_subtree(account=account))
+    else:
+        qs = Committee.objects.filter(account_id=account.pk)
     return (
         qs.select_related("account")
         .annotate(member_count=Count("positions", filter=_current_q("positions__"), distinct=True))

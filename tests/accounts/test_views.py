@@ -83,7 +83,22 @@ def test_account_360_shows_hierarchy_team_stakeholders_plans_interactions(world,
     general = next(c for c in resp.context["children"] if c.pk == world.hospital.pk)
     assert (general.descendant_count, general.stakeholder_count, general.open_plan_count) == (2, 4, 1)
     assert [a.name for a in resp.context["ancestors"]] == []
-    assert [e.pgh_label for e in resp.context["history"]].count("insert") >= 1
+    history = web("kam").get(f"/accounts/{world.idn.pk}/history/", **HTMX)  # the tab, fetched when opened
+    assert [e.pgh_label for e in history.context["history"]].count("insert") >= 1
+    assert "<html" not in html(history) and 'data-testid="history"' in html(history)
+
+
+def test_account_360_history_tab_is_fetched_when_opened_and_scoped(world, web):
+    services.account_update(actor=world.users["admin"], account=world.idn, kam_level="strategic", reason="QBR")
+    f.AccountAffiliationFactory(from_account=world.idn, to_account=world.hospital2, type="network")
+    page = html(web("kam").get(f"/accounts/{world.idn.pk}/"))
+    assert f'hx-get="/accounts/{world.idn.pk}/history/"' in page and 'data-testid="history"' not in page
+    tab = web("kam").get(f"/accounts/{world.idn.pk}/history/", **HTMX)
+    models = {e.pgh_obj_model for e in tab.context["history"]}
+    assert {"accounts.Account", "accounts.AccountTeamMember"} <= models
+    assert "kam_level" in html(tab) and "QBR" in html(tab)
+    assert "<html" in html(web("kam").get(f"/accounts/{world.idn.pk}/history/"))  # without JavaScript: a page
+    assert web("kam2").get(f"/accounts/{world.idn.pk}/history/").status_code == 404
 
 
 def test_account_360_shows_who_covers_a_child_through_its_parent(world, web):
@@ -133,6 +148,35 @@ def test_account_360_query_count_does_not_grow_with_children_stakeholders_or_int
     at_10x = _detail_queries(web, world.idn)
     assert at_10x == at_1x, (at_1x, at_10x)
     assert at_1x <= 30
+
+
+def test_account_360_weight_does_not_grow_with_users_or_the_book(world, web):
+    """Account 360 carries no add form: "Add" fetches it (GET team/add, affiliations/add). The team form
+    offers a first page of people and a search box (core:people_options); the affiliation form lists no
+    account until the user searches (accounts:options)."""
+
+    def add(start: int, n: int) -> None:
+        for i in range(start, start + n):
+            f.UserFactory(username=f"colleague{i:03d}", first_name="Colleague", last_name=f"{i:03d}")
+            f.AccountFactory(name=f"Book account {i:03d}", owner=world.users["kam"])
+
+    c = web("kam")
+    team_url, aff_url = f"/accounts/{world.idn.pk}/team/add/", f"/accounts/{world.idn.pk}/affiliations/add/"
+    add(0, 25)  # more people than the first page already
+    page = html(c.get(f"/accounts/{world.idn.pk}/"))
+    assert 'data-testid="team-add-form"' not in page and f'hx-get="{team_url}"' in page
+    assert 'data-testid="affiliation-add-form"' not in page and f'hx-get="{aff_url}"' in page
+    team_form, aff_form = html(c.get(team_url, **HTMX)), html(c.get(aff_url, **HTMX))
+    add(25, 100)
+    assert html(c.get(f"/accounts/{world.idn.pk}/")).count("<option") == page.count("<option")
+    assert html(c.get(team_url, **HTMX)).count("<option") == team_form.count("<option") <= 40
+    assert 'data-testid="picker-user_id"' in team_form and "/people/options/?field=user_id" in team_form
+    assert "<html" not in team_form and 'data-testid="team-add-form"' in team_form
+    assert html(c.get(aff_url, **HTMX)).count("<option") == aff_form.count("<option") <= 10  # affiliation types
+    assert 'data-testid="picker-to_account_id"' in aff_form and "Book account" not in aff_form
+    assert "<html" in html(c.get(team_url))  # without JavaScript: a page with the form
+    assert web("compliance").get(team_url).status_code == 403
+    assert web("kam2").get(aff_url).status_code == 404
 
 
 def test_list_query_count_does_not_grow_with_accounts(world, web):
