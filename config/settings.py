@@ -43,6 +43,10 @@ INSTALLED_APPS = [
     "openkam.plans",
     "openkam.activities",
     "openkam.evaluation",
+    "openkam.relationships",
+    "openkam.market_access",
+    "openkam.commercial",
+    "openkam.handover",
     "openkam.workspace",
     "openkam.demo",
 ]

@@ -21,6 +21,10 @@ urlpatterns = [
     path("plans/", include("openkam.plans.urls")),
     path("interactions/", include("openkam.activities.urls")),
     path("evaluation/", include("openkam.evaluation.urls")),
+    path("relationships/", include("openkam.relationships.urls")),
+    path("market-access/", include("openkam.market_access.urls")),
+    path("commercial/", include("openkam.commercial.urls")),
+    path("handover/", include("openkam.handover.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 

@@ -10,14 +10,17 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from django.utils.translation import gettext as _
+from ninja import Path, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import Field
 
 from openkam.core import selectors, services
 from openkam.core.access import can_write, is_admin, require_admin, visible_classifications
 from openkam.core.api import ErrorOut, Page
-from openkam.core.models import Role, Team, Territory, User
+from openkam.core.errors import NotFound
+from openkam.core.models import Job, JobStatus, Role, Team, Territory, User
+from openkam.core.ui import file_response
 
 
 def _admin_only(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -352,3 +355,49 @@ class MeOut(Schema):
 def me(request: HttpRequest) -> Any:
     """Who the caller is: role, team, manager and what the role allows (write, classifications, admin)."""
     return request.user
+
+
+# --- the caller's jobs (exports, imports, recalculations started from any app) ------------------------
+class JobOut(Schema):
+    id: int
+    kind: str
+    label: str
+    status: JobStatus
+    done: int
+    total: int
+    percent: int
+    message: str
+    error: str
+    summary: dict[str, Any]
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    result_name: str
+    result_type: str
+    result_size: int
+    download_url: str | None
+
+    @staticmethod
+    def resolve_download_url(obj: Job) -> str | None:
+        return f"/api/v1/me/jobs/{obj.pk}/download" if obj.has_file else None
+
+
+@me_router.get("/jobs", response={200: list[JobOut], **_LIST})
+def my_jobs(request: HttpRequest) -> Any:
+    """The caller's 50 most recent jobs, newest first. Start jobs from the endpoint of what you export/import."""
+    return list(selectors.job_list(actor=request.user))  # type: ignore[arg-type]
+
+
+@me_router.get("/jobs/{job_id}", response={200: JobOut, **_R})
+def my_job(request: HttpRequest, job_id: int = Path(..., ge=1, le=2**63 - 1)) -> Any:
+    """Progress and result of one of the caller's jobs (poll until ``status`` is ``done`` or ``failed``)."""
+    return selectors.job_get(actor=request.user, job_id=job_id)  # type: ignore[arg-type]
+
+
+@me_router.get("/jobs/{job_id}/download", response={200: None, **_R})
+def my_job_download(request: HttpRequest, job_id: int = Path(..., ge=1, le=2**63 - 1)) -> Any:
+    """The file a finished job produced (404 while it is running, when it failed or made no file)."""
+    job = selectors.job_get(actor=request.user, job_id=job_id, with_result=True)  # type: ignore[arg-type]
+    if not job.has_file:
+        raise NotFound(_("This job has no file to download."), code="no_file")
+    return file_response(bytes(job.result or b""), filename=job.result_name, content_type=job.result_type)

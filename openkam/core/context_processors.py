@@ -15,6 +15,8 @@ NAV_ITEMS = [
     ("plans:list", _("Plans"), "journal-check", None),
     ("activities:list", _("Interactions"), "chat-left-text", None),
     ("evaluation:matrix", _("Evaluation"), "grid-3x3-gap", None),
+    ("market_access:dashboard", _("Formulary"), "clipboard2-pulse", None),
+    ("commercial:pipeline", _("Pipeline"), "graph-up-arrow", None),
     ("portfolio:list", _("Portfolio"), "capsule", None),
     ("core:audit", _("Audit"), "shield-check", "audit"),
     ("core:admin_home", _("Administration"), "gear", "admin"),

@@ -149,3 +149,59 @@ class ApiToken(TimeStamped):
     @staticmethod
     def new_key() -> str:
         return "okam_" + secrets.token_urlsafe(32)
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+@audited(exclude=["result", "done", "total", "message", "updated_at"])
+class Job(TimeStamped):
+    """A piece of long work run by the task worker for one user: an export, an import, a recalculation.
+
+    ``kind`` names a handler registered with :func:`openkam.core.jobs.job_handler`; the handler runs with the
+    requesting user as actor, so what it produces respects that user's access. Progress (``done`` of ``total``,
+    ``message``) is written as it goes and polled by the page (HTMX) or the API; a file result is kept in
+    ``result`` (bytea) with its name and content type, downloadable only by the requester.
+    """
+
+    kind = models.CharField(_("kind"), max_length=60)
+    label = models.CharField(_("label"), max_length=200)
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="jobs")
+    params = models.JSONField(default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    message = models.CharField(max_length=300, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    summary = models.JSONField(default=dict, blank=True)  # what the handler reports (counts, figures)
+    result = models.BinaryField(null=True, blank=True, editable=False)
+    result_name = models.CharField(max_length=200, blank=True)
+    result_type = models.CharField(max_length=120, blank=True)
+    result_size = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["requested_by", "-created_at"], name="core_job_user_created")]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.get_status_display()})"
+
+    @property
+    def percent(self) -> int:
+        if self.status == JobStatus.DONE:
+            return 100
+        return min(100, int(100 * self.done / self.total)) if self.total else 0
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (JobStatus.DONE, JobStatus.FAILED)
+
+    @property
+    def has_file(self) -> bool:
+        return self.status == JobStatus.DONE and bool(self.result_name)

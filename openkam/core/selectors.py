@@ -12,7 +12,7 @@ from pghistory.models import Events
 
 from openkam.core.access import require_admin, sees_all_accounts
 from openkam.core.errors import NotFound, PermissionDenied
-from openkam.core.models import ApiToken, Role, Team, TeamTerritory, Territory, User
+from openkam.core.models import ApiToken, Job, Role, Team, TeamTerritory, Territory, User
 
 
 def api_token_list(*, actor: User) -> QuerySet[ApiToken]:
@@ -155,3 +155,18 @@ def audit_trail(*, actor: User, since: datetime, until: datetime) -> QuerySet[An
     return Events.objects.filter(pgh_created_at__gte=since, pgh_created_at__lt=until).order_by(
         "pgh_created_at", "pgh_id"
     )
+
+
+def job_list(*, actor: User, limit: int = 50) -> QuerySet[Job]:
+    """The actor's own jobs, newest first (results are private to whoever asked for them)."""
+    return Job.objects.filter(requested_by=actor).defer("result").order_by("-created_at", "-id")[:limit]
+
+
+def job_get(*, actor: User, job_id: int, with_result: bool = False) -> Job:
+    qs = Job.objects.filter(pk=job_id, requested_by=actor)
+    if not with_result:
+        qs = qs.defer("result")
+    job = qs.first()
+    if job is None:
+        raise NotFound(_("No such job."), code="job_not_found")
+    return job

@@ -1,7 +1,8 @@
-"""Core writes: API tokens, users, teams, territories."""
+"""Core writes: API tokens, users, teams, territories, jobs."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from datetime import timedelta
@@ -12,14 +13,24 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from openkam.core import jobs
 from openkam.core.access import require_admin
 from openkam.core.audit import audit_action
-from openkam.core.errors import FieldError, NotFound, PermissionDenied, RuleViolation, ValidationFailed
-from openkam.core.models import ApiToken, Role, Team, Territory, User
+from openkam.core.errors import (
+    DomainError,
+    FieldError,
+    NotFound,
+    PermissionDenied,
+    RuleViolation,
+    ValidationFailed,
+)
+from openkam.core.models import ApiToken, Job, JobStatus, Role, Team, Territory, User
 
+logger = logging.getLogger(__name__)
 _LAST_USED_RESOLUTION = timedelta(minutes=5)
 
 
@@ -410,3 +421,79 @@ def territory_update(*, actor: User, territory_id: int, reason: str = "", **fiel
     with audit_action(actor=actor, action="core.territory.update", reason=reason):
         territory.save()
     return territory
+
+
+# --- jobs (long work: exports, imports, recalculations) ----------------------------------------------
+JOB_RESULT_MAX_BYTES = 200 * 1024 * 1024
+
+
+def job_start(*, actor: User, kind: str, label: str, params: dict[str, Any] | None = None) -> Job:
+    """Queue long work of a registered ``kind`` for ``actor``; the task worker runs it after this commits.
+
+    The caller (a domain service or interface) checks first that the actor may ask for it (e.g. may read the
+    plan); the handler runs as the actor again, so what it produces respects the actor's access.
+    """
+    if jobs.handler_for(kind) is None:
+        raise ValidationFailed(_("Unknown kind of job: %(kind)s.") % {"kind": kind}, field="kind", code="unknown")
+    if not actor.is_active:
+        raise PermissionDenied(_("Inactive users cannot start work."), code="inactive")
+    with audit_action(actor=actor, action="core.job.start"):
+        job = Job.objects.create(kind=kind, label=str(label)[:200], requested_by=actor, params=params or {})
+    transaction.on_commit(lambda: _enqueue(job.pk))
+    return job
+
+
+def _enqueue(job_id: int) -> None:
+    from procrastinate.contrib.django import app
+
+    app.configure_task(name="core.run_job", queue="default").defer(job_id=job_id)
+
+
+def job_execute(*, job_id: int) -> Job:
+    """Run a queued job (what the worker does): progress is committed as it goes, the result at the end."""
+    job = Job.objects.select_related("requested_by").get(pk=job_id)
+    if job.status != JobStatus.QUEUED:
+        return job
+    handler = jobs.handler_for(job.kind)
+    now = timezone.now()
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, started_at=now, updated_at=now)
+    job.status, job.started_at = JobStatus.RUNNING, now
+
+    def progress(done: int, total: int | None = None, message: str = "") -> None:
+        fields: dict[str, Any] = {"done": max(0, int(done)), "message": str(message)[:300]}
+        if total is not None:
+            fields["total"] = max(0, int(total))
+        Job.objects.filter(pk=job.pk).update(**fields)
+        for key, value in fields.items():
+            setattr(job, key, value)
+
+    try:
+        if handler is None:
+            raise RuleViolation(_("This kind of job is no longer available."), code="unknown_kind")
+        result = handler(job, progress) or jobs.JobResult()
+        data = result.data
+        if data is not None and len(data) > JOB_RESULT_MAX_BYTES:
+            raise RuleViolation(_("The result is too large to keep."), code="too_large")
+        fields = {
+            "status": JobStatus.DONE,
+            "finished_at": timezone.now(),
+            "summary": result.summary,
+            "result": data,
+            "result_name": result.filename[:200] if data is not None else "",
+            "result_type": result.content_type[:120] if data is not None else "",
+            "result_size": len(data) if data is not None else 0,
+            "done": max(job.done, job.total),
+        }
+    except DomainError as exc:
+        fields = {"status": JobStatus.FAILED, "finished_at": timezone.now(), "error": exc.message}
+    except Exception:  # a bug: the user gets a plain message, the log gets the trace
+        logger.exception("job %s (%s) failed", job.pk, job.kind)
+        fields = {
+            "status": JobStatus.FAILED,
+            "finished_at": timezone.now(),
+            "error": _("Something went wrong while doing this work; it has been logged. Please try again."),
+        }
+    with audit_action(actor=job.requested_by, action=f"core.job.{fields['status']}"):
+        Job.objects.filter(pk=job.pk).update(**fields)
+    job.refresh_from_db()
+    return job

@@ -32,7 +32,7 @@ from openkam.core.forms import (
     apply_domain_error,
 )
 from openkam.core.models import Role, User
-from openkam.core.ui import paginate
+from openkam.core.ui import file_response, paginate
 
 
 @login_required
@@ -483,3 +483,34 @@ def territory_edit(request: HttpRequest, territory_id: int) -> HttpResponse:
     except DomainError:
         raise Http404 from None
     return _territory_form(request, territory)
+
+
+# --- jobs: progress and downloads of long work ---------------------------------------------------------
+@login_required
+@require_GET
+def job_list(request: HttpRequest) -> HttpResponse:
+    jobs = selectors.job_list(actor=request.user)  # type: ignore[arg-type]
+    return render(request, "core/jobs.html", {"jobs": jobs})
+
+
+@login_required
+@require_GET
+def job_status(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The progress card of one job (HTMX polls it until the job is finished)."""
+    try:
+        job = selectors.job_get(actor=request.user, job_id=job_id)  # type: ignore[arg-type]
+    except DomainError:
+        raise Http404 from None
+    return render(request, "core/_job.html", {"job": job})
+
+
+@login_required
+@require_GET
+def job_download(request: HttpRequest, job_id: int) -> HttpResponse:
+    try:
+        job = selectors.job_get(actor=request.user, job_id=job_id, with_result=True)  # type: ignore[arg-type]
+    except DomainError:
+        raise Http404 from None
+    if not job.has_file:
+        raise Http404
+    return file_response(bytes(job.result or b""), filename=job.result_name, content_type=job.result_type)

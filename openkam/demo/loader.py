@@ -31,21 +31,24 @@ from openkam.accounts.models import Account, AccountAffiliation, AccountTeamMemb
 from openkam.activities.models import Interaction, InteractionParticipant, InteractionStakeholder
 from openkam.core.models import Team, TeamTerritory, Territory, User
 from openkam.demo.scales import Scale
+from openkam.demo.sections import sections
 from openkam.demo.world import WorldGenerator, WorldSummary
 from openkam.evaluation.models import AccountTier, Assessment, ModelStatus, Score, ScoringModel
 from openkam.plans.models import AccountPlan, Action, Objective, Tactic
 from openkam.portfolio.models import Indication, Product, TherapeuticArea
 from openkam.stakeholders.models import Committee, Position, Specialty, Stakeholder
 
-# Every table the generator writes, parents first.
-WORLD_MODELS: tuple[type[models.Model], ...] = (
+# Every table the generator writes, parents first (then the tables of the registered world sections).
+_CORE_WORLD_MODELS: tuple[type[models.Model], ...] = (
     Territory, Team, TeamTerritory, User, Account, AccountTeamMember, AccountAffiliation, Committee, Stakeholder,
     Position, TherapeuticArea, Product, Indication, AccountPlan, Objective, Tactic, Action, Interaction,
     InteractionStakeholder, InteractionParticipant, Assessment, Score, AccountTier,
 )  # fmt: skip
+WORLD_MODELS: tuple[type[models.Model], ...] = _CORE_WORLD_MODELS + tuple(m for s in sections() for m in s.models)
 # Big tables whose secondary indexes are built after a no-history load (faster than maintaining them per row).
 DEFERRED_INDEX_MODELS: tuple[type[models.Model], ...] = (
     Stakeholder, Position, Interaction, InteractionStakeholder, InteractionParticipant,
+    *(m for s in sections() for m in s.deferred_index_models),
 )  # fmt: skip
 DOMAIN_APPS = ("core", "accounts", "stakeholders", "portfolio", "plans", "activities")
 HISTORY_ACTION = "demo.seed"

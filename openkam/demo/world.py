@@ -214,6 +214,11 @@ class WorldGenerator:
         self._plans()
         self._interactions()
         self._evaluation()
+        from openkam.demo.sections import sections
+
+        for section in sections():  # the higher apps' data (openkam/demo/sections/)
+            self.log(f"  section {section.name}…")
+            section.build(self)
         self.summary.persona_ids = dict(self.personas)
         return self.summary
 

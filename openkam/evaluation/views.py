@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from typing import Any
 
@@ -18,9 +17,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from openkam.accounts.models import AccountType
 from openkam.core.access import can_write, is_admin
+from openkam.core.documents import XLSX_TYPE, About, Sheet, xlsx_workbook
 from openkam.core.errors import DomainError, NotFound, PermissionDenied
 from openkam.core.forms import apply_domain_error
 from openkam.core.models import Role, User
+from openkam.core.ui import file_response
 from openkam.evaluation import selectors, services, tasks
 from openkam.evaluation.forms import AssessmentForm, MatrixFilterForm, OverrideForm, ReviewForm
 from openkam.evaluation.models import AssessmentStatus, RunStatus
@@ -129,62 +130,36 @@ def analysis(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def analysis_xlsx(request: HttpRequest) -> HttpResponse:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
     a, _team = _analysis(request)
-    wb = Workbook()
-    head_font, head_fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="0B5563")
-
-    def sheet(ws: Any, title: str, header: list[str], rows: list[list[Any]], widths: list[int]) -> None:
-        ws.title = title
-        ws.append(header)
-        for cell in ws[1]:
-            cell.font, cell.fill = head_font, head_fill
-            cell.alignment = Alignment(vertical="center", wrap_text=True)
-        for row in rows:
-            ws.append(row)
-        for i, w in enumerate(widths, start=1):
-            ws.column_dimensions[get_column_letter(i)].width = w
-        ws.freeze_panes = "A2"
-
-    sheet(
-        wb.active, _("Levels"),
-        [_("Level"), _("Accounts"), _("Share of accounts (%)"), _("Interactions (90 days)"), _("People active"),
-         _("Open actions"), _("Actual effort share (%)"), _("Intended effort share (%)"), _("Gap (points)")],
-        [[r.label, r.accounts, r.account_share, r.interactions, r.people, r.open_actions, r.effort_share,
-          r.intended_share, r.gap] for r in a.rows],
-        [14, 10, 12, 14, 12, 12, 14, 14, 10],
+    data = xlsx_workbook(
+        [
+            Sheet(
+                _("Levels"),
+                [_("Level"), _("Accounts"), _("Share of accounts (%)"), _("Interactions (90 days)"),
+                 _("People active"), _("Open actions"), _("Actual effort share (%)"), _("Intended effort share (%)"),
+                 _("Gap (points)")],
+                [[r.label, r.accounts, r.account_share, r.interactions, r.people, r.open_actions, r.effort_share,
+                  r.intended_share, r.gap] for r in a.rows],
+                [14, 10, 12, 14, 12, 12, 14, 14, 10],
+            ),
+            Sheet(
+                _("Mismatches"),
+                [_("Account"), _("Level"), _("Interactions (90 days)"), _("Interactions (30 days)"), _("Finding")],
+                [[e.name, e.level, e.interactions, e.last_30, e.flag] for e in a.flagged],
+                [44, 12, 14, 14, 70],
+            ),
+            Sheet(
+                _("Accounts"),
+                [_("Account"), _("Type"), _("Level"), _("Latest score"), _("Interactions (90 days)"),
+                 _("People active"), _("Open actions"), _("Finding")],
+                [[e.name, e.type, e.level, float(e.total) if e.total is not None else None, e.interactions,
+                  e.people, e.open_actions, e.flag] for e in selectors.analysis_accounts(a.accounts)],
+                [44, 14, 12, 12, 14, 12, 12, 60],
+            ),
+        ],
+        About(_("KAM analysis"), by=str(_actor(request)), lines=[(_("Effort window (days)"), a.days)]),
     )  # fmt: skip
-    sheet(
-        wb.create_sheet(), _("Mismatches"),
-        [_("Account"), _("Level"), _("Interactions (90 days)"), _("Interactions (30 days)"), _("Finding")],
-        [[e.name, e.level, e.interactions, e.last_30, e.flag] for e in a.flagged],
-        [44, 12, 14, 14, 70],
-    )  # fmt: skip
-    sheet(
-        wb.create_sheet(), _("Accounts"),
-        [_("Account"), _("Type"), _("Level"), _("Latest score"), _("Interactions (90 days)"), _("People active"),
-         _("Open actions"), _("Finding")],
-        [[e.name, e.type, e.level, float(e.total) if e.total is not None else None, e.interactions, e.people,
-          e.open_actions, e.flag] for e in selectors.analysis_accounts(a.accounts)],
-        [44, 14, 12, 12, 14, 12, 12, 60],
-    )  # fmt: skip
-    info = wb.create_sheet(_("About"))
-    info.append([_("KAM analysis")])
-    info.append([_("Exported"), timezone.localtime().strftime("%Y-%m-%d %H:%M")])
-    info.append([_("By"), str(_actor(request))])
-    info.append([_("Effort window (days)"), a.days])
-    info["A1"].font = Font(bold=True, size=14)
-    info.column_dimensions["A"].width = 24
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="kam-analysis-{timezone.localdate():%Y-%m-%d}.xlsx"'
-    return response
+    return file_response(data, filename=f"kam-analysis-{timezone.localdate():%Y-%m-%d}.xlsx", content_type=XLSX_TYPE)
 
 
 # --- an account's evaluation --------------------------------------------------------------------------

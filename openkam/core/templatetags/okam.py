@@ -66,3 +66,28 @@ def money(amount: Any, currency: str = "USD") -> str:
     if amount is None:
         return "—"
     return f"{currency} {number_format(amount, 2, force_grouping=True)}"
+
+
+@register.simple_tag
+def lazy_panel(url_name: str, *args: Any, testid: str = "", label: str = "") -> str:
+    """A card that loads itself after the page (HTMX ``hx-get`` on load) from another app's panel view.
+
+    Pages of lower apps (Account 360, the plan page) show what higher apps know about the record — formulary
+    position, pipeline, relationship coverage — without importing them: ``{% lazy_panel "app:view" pk %}``. A panel
+    whose view is not installed renders nothing. The panel view returns the card's HTML (or an empty string).
+    """
+    from django.urls import NoReverseMatch, reverse
+    from django.utils.translation import gettext as _
+
+    try:
+        url = reverse(url_name, args=args)
+    except NoReverseMatch:
+        return ""
+    return format_html(
+        '<div class="okam-lazy-panel" hx-get="{}" hx-trigger="load" hx-swap="outerHTML" data-testid="{}">'
+        '<div class="card shadow-sm mb-3"><div class="card-body small text-secondary">'
+        '<span class="spinner-border spinner-border-sm me-2" aria-hidden="true"></span>{}</div></div></div>',
+        url,
+        testid or "lazy-" + url_name.replace(":", "-"),
+        label or _("Loading…"),
+    )

@@ -1,0 +1,5 @@
+"""``/api/v1/commercial``."""
+
+from ninja import Router
+
+router = Router(tags=["commercial"])

@@ -1,0 +1,1 @@
+"""Whitespace, opportunities and pipeline, tenders with risk analysis, account P&L and sales lines (issue 6)."""

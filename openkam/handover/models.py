@@ -1,0 +1,1 @@
+"""Knowledge transfer: reassigning a leaving team member's accounts, relationships, actions and plans (issue 4)."""

@@ -1,0 +1,1 @@
+"""views of the market_access app."""

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class RelationshipsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "openkam.relationships"
+    label = "relationships"
+    verbose_name = "Relationships: assessments, influence, coverage"

@@ -1,0 +1,85 @@
+"""Jobs: long work started by a user, run by the worker, with progress and a private downloadable result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from openkam.core import selectors, services
+from openkam.core.errors import NotFound, ValidationFailed
+from openkam.core.jobs import JobResult, job_handler
+from openkam.core.models import Job, JobStatus
+
+pytestmark = pytest.mark.django_db
+
+
+@job_handler("tests.count_to_three")
+def _count(job: Job, progress: Any) -> JobResult:
+    for i in range(3):
+        progress(i + 1, 3, f"step {i + 1}")
+    who = job.requested_by.username
+    return JobResult(filename="report ü.txt", content_type="text/plain", data=f"hello {who}".encode(), summary={"n": 3})
+
+
+@job_handler("tests.fails_with_rule")
+def _fails(job: Job, progress: Any) -> JobResult:
+    from openkam.core.errors import RuleViolation
+
+    raise RuleViolation("The plan has no objectives to export.", code="empty")
+
+
+@job_handler("tests.crashes")
+def _crashes(job: Job, progress: Any) -> JobResult:
+    raise ZeroDivisionError
+
+
+def test_job_runs_with_progress_and_result(personas: dict[str, Any]) -> None:
+    kam = personas["kam"]
+    job = services.job_start(actor=kam, kind="tests.count_to_three", label="Counting", params={"x": 1})
+    assert job.status == JobStatus.QUEUED and job.percent == 0
+    job = services.job_execute(job_id=job.pk)
+    assert job.status == JobStatus.DONE and job.done == 3 and job.total == 3 and job.percent == 100
+    assert bytes(job.result) == b"hello kam" and job.result_size == 9 and job.summary == {"n": 3}
+    assert services.job_execute(job_id=job.pk).status == JobStatus.DONE  # a second run does nothing
+
+
+def test_unknown_kind_is_refused(personas: dict[str, Any]) -> None:
+    with pytest.raises(ValidationFailed):
+        services.job_start(actor=personas["kam"], kind="no.such", label="x")
+    assert not Job.objects.exists()
+
+
+def test_failures_are_reported_plainly(personas: dict[str, Any]) -> None:
+    kam = personas["kam"]
+    rule = services.job_execute(job_id=services.job_start(actor=kam, kind="tests.fails_with_rule", label="x").pk)
+    assert rule.status == JobStatus.FAILED and rule.error == "The plan has no objectives to export."
+    bug = services.job_execute(job_id=services.job_start(actor=kam, kind="tests.crashes", label="x").pk)
+    assert bug.status == JobStatus.FAILED and "Something went wrong" in bug.error and not bug.has_file
+
+
+def test_jobs_are_private_to_whoever_asked(personas: dict[str, Any], web: Any, api: Any) -> None:
+    job = services.job_start(actor=personas["kam"], kind="tests.count_to_three", label="Counting")
+    with pytest.raises(NotFound):
+        selectors.job_get(actor=personas["admin"], job_id=job.pk)
+    assert web("kam2").get(f"/me/jobs/{job.pk}/").status_code == 404
+    assert api("kam2").get(f"me/jobs/{job.pk}")[0] == 404
+    # while queued: the card polls and there is nothing to download
+    html = web("kam").get(f"/me/jobs/{job.pk}/").content.decode()
+    assert 'data-status="queued"' in html and "hx-trigger" in html
+    assert web("kam").get(f"/me/jobs/{job.pk}/download/").status_code == 404
+    services.job_execute(job_id=job.pk)
+    html = web("kam").get(f"/me/jobs/{job.pk}/").content.decode()
+    assert 'data-status="done"' in html and "hx-trigger" not in html and "job-download" in html
+    resp = web("kam").get(f"/me/jobs/{job.pk}/download/")
+    assert resp.status_code == 200 and resp.content == b"hello kam"
+    assert "attachment" in resp["Content-Disposition"] and "report" in resp["Content-Disposition"]
+    assert web("kam2").get(f"/me/jobs/{job.pk}/download/").status_code == 404
+    status, body = api("kam").get(f"me/jobs/{job.pk}")
+    assert status == 200 and body["status"] == "done" and body["download_url"].endswith("/download")
+    assert api("kam").client.get(body["download_url"], HTTP_AUTHORIZATION=f"Bearer {api('kam').key}").content == (
+        b"hello kam"
+    )
+    assert [j["id"] for j in api("kam").get("me/jobs")[1]] == [job.pk]
+    assert api("kam2").get("me/jobs")[1] == []
+    assert "Counting" in web("kam").get("/me/jobs/").content.decode()
