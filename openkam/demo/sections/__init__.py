@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from django.db import models
+    from django.db.models import Model
 
     from openkam.demo.world import WorldGenerator
 
@@ -22,10 +22,10 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class WorldSection:
     name: str
-    models: tuple[type[models.Model], ...]
+    models: tuple[type[Model], ...]
     build: Callable[[WorldGenerator], Any]
     # big tables whose secondary indexes are rebuilt after a no-history (bench) load
-    deferred_index_models: tuple[type[models.Model], ...] = field(default=())
+    deferred_index_models: tuple[type[Model], ...] = field(default=())
 
 
 def sections() -> tuple[WorldSection, ...]:
