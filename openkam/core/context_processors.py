@@ -7,6 +7,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from openkam.core.access import is_admin, sees_all_accounts
+from openkam.core.models import Role
 
 # (url name, label, icon, who may see it: None = every signed-in user)
 NAV_ITEMS = [
@@ -18,6 +19,7 @@ NAV_ITEMS = [
     ("market_access:dashboard", _("Formulary"), "clipboard2-pulse", None),
     ("commercial:pipeline", _("Pipeline"), "graph-up-arrow", None),
     ("portfolio:list", _("Portfolio"), "capsule", None),
+    ("handover:home", _("Handover"), "arrow-left-right", "lead"),
     ("core:audit", _("Audit"), "shield-check", "audit"),
     ("core:admin_home", _("Administration"), "gear", "admin"),
 ]
@@ -32,6 +34,8 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         if who == "admin" and not is_admin(user):
             continue
         if who == "audit" and not sees_all_accounts(user):
+            continue
+        if who == "lead" and user.role not in (Role.LEAD, Role.ADMIN):
             continue
         try:
             url = reverse(name)

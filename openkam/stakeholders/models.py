@@ -68,6 +68,10 @@ class Stakeholder(TimeStamped):
         _("privacy restricted"), default=False, help_text=_("No profiling or assessment of this person.")
     )
     notes = models.TextField(_("notes"), blank=True)
+    erased_at = models.DateTimeField(
+        _("erased on"), null=True, blank=True, editable=False,
+        help_text=_("Personal data erased on request (pseudonymised); the record and its audit trail remain."),
+    )  # fmt: skip
 
     class Meta:
         ordering = ["last_name", "first_name"]
