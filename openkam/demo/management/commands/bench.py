@@ -35,6 +35,8 @@ class Command(BaseCommand):
         parser.add_argument("--warmup", type=int, default=3, help="untimed warm-up runs (default 3)")
         parser.add_argument("--output", type=Path, default=None, help="Markdown file (default bench/results/latest.md)")
         parser.add_argument("--build-only", action="store_true", help="build or check the world; time nothing")
+        parser.add_argument("--database", default=None, help="benchmark database name (default openkam_bench_<scale>)")
+        parser.add_argument("--only", default="", help="comma-separated operation keys to time (default: all)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         scale = bench_scale(opts["scale"])
@@ -43,7 +45,7 @@ class Command(BaseCommand):
                 raise CommandError("--interactions must be >= 0")
             scale = scale.with_(interactions=opts["interactions"])
         seed = opts["seed"]
-        db = f"openkam_bench_{scale.name}"
+        db = opts["database"] or f"openkam_bench_{scale.name}"
         wanted = {"scale": scale.name, "seed": seed, "interactions": scale.interactions,
                   "generator": bm.generator_version()}  # fmt: skip
         marker = bm.database_marker(db)
@@ -125,7 +127,13 @@ class Command(BaseCommand):
         load = os.getloadavg()
         notes.append(f"Load average (1/5/15 min) when timing started: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}.")
         report = bm.Report(scale.name, seed, db, opts["repeat"], opts["warmup"], world, notes=notes)
+        only = {k.strip() for k in opts["only"].split(",") if k.strip()}
+        unknown = only - {op.key for op in bm.OPERATIONS}
+        if unknown:
+            raise CommandError(f"unknown operation(s): {', '.join(sorted(unknown))}")
         for op in bm.OPERATIONS:
+            if only and op.key not in only:
+                continue
             self.stdout.write(f"Timing {op.title}...")
             report.measurements.append(
                 bm.measure(op, subjects, repeat=opts["repeat"], warmup=opts["warmup"], scale=scale.name)
