@@ -49,8 +49,9 @@ OPEN_PLAN_STATUSES = ["draft", "in_review", "approved", "active"]
 def generator_version() -> str:
     """A fingerprint of the generator's code: a world built by other code is rebuilt."""
     digest = hashlib.sha256()
-    for name in _SOURCES:
-        digest.update((Path(__file__).parent / name).read_bytes())
+    here = Path(__file__).parent
+    for path in [here / name for name in _SOURCES] + sorted((here / "sections").glob("*.py")):
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 
 

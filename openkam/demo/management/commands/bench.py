@@ -36,6 +36,11 @@ class Command(BaseCommand):
         parser.add_argument("--output", type=Path, default=None, help="Markdown file (default bench/results/latest.md)")
         parser.add_argument("--build-only", action="store_true", help="build or check the world; time nothing")
         parser.add_argument("--database", default=None, help="benchmark database name (default openkam_bench_<scale>)")
+        parser.add_argument(
+            "--keep-world",
+            action="store_true",
+            help="reuse a complete world even if the generator changed since (noted in the report)",
+        )
         parser.add_argument("--only", default="", help="comma-separated operation keys to time (default: all)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
@@ -50,12 +55,15 @@ class Command(BaseCommand):
                   "generator": bm.generator_version()}  # fmt: skip
         marker = bm.database_marker(db)
         reason = None
+        notes_keep: list[str] = []
         if opts["rebuild"]:
             reason = "--rebuild"
         elif marker is None:
             reason = "no benchmark database yet"
         elif not marker.get("complete"):
             reason = "the database holds no complete world"
+        elif opts["keep_world"] and marker.get("scale") == scale.name:
+            notes_keep = [k for k, v in wanted.items() if marker.get(k) != v]
         elif any(marker.get(k) != v for k, v in wanted.items()):
             changed = [k for k, v in wanted.items() if marker.get(k) != v]
             reason = f"the world was built with other parameters ({', '.join(changed)})"
@@ -63,6 +71,8 @@ class Command(BaseCommand):
         notes: list[str] = [
             "Transfers of value (DESIGN.md §7: 2,000,000 at large scale) are not generated: no model exists yet.",
         ]
+        if notes_keep:
+            notes.append(f"--keep-world: the world was built with other {', '.join(notes_keep)} than the current code.")
         if reason:
             self.stdout.write(f"Building the {scale.name} benchmark world in database {db}: {reason}.")
             bm.recreate_database(db)
