@@ -169,6 +169,32 @@ def _resolve_stakeholders(
     return [found[pk] for pk in ids]
 
 
+def _check_consent(people: Iterable[Stakeholder], channel: Any, errors: _Errors) -> None:
+    """Privacy rules of the people named: no interaction with someone who asked not to be contacted, who
+    withdrew consent to contact, or whose data was erased; no email to someone without consent to email."""
+    refused: list[str] = []
+    no_email: list[str] = []
+    for s in people:
+        if s.erased_at is not None or s.do_not_contact or not s.consent_contact:
+            refused.append(s.display_name)
+        elif channel == Channel.EMAIL and not s.consent_email:
+            no_email.append(s.display_name)
+    if refused:
+        errors.add(
+            "stakeholders",
+            "do_not_contact",
+            _("%(names)s may not be contacted (do not contact, or no consent to contact).")
+            % {"names": ", ".join(refused)},
+        )
+    if no_email:
+        errors.add(
+            "channel",
+            "no_email_consent",
+            _("%(names)s has not consented to email; choose another channel or record the consent first.")
+            % {"names": ", ".join(no_email)},
+        )
+
+
 def _resolve_participants(values: Iterable[Any], errors: _Errors) -> list[User]:
     ids: list[int] = []
     for value in values:
@@ -278,6 +304,7 @@ def interaction_create(
     }
     _check_fields(data, errors)
     people = _resolve_stakeholders(actor, the_account, stakeholders, errors)
+    _check_consent(people, channel, errors)
     team = _resolve_participants([actor] if participants is None else participants, errors)
     the_tactic, the_action = _resolve_plan_work(actor, the_account, tactic, action, errors)
     errors.raise_if_any()
@@ -337,6 +364,11 @@ def interaction_update(*, actor: User, interaction: Interaction, reason: str = "
     people = _resolve_stakeholders(
         actor, account, fields["stakeholders"] or [] if "stakeholders" in fields else current_people, errors
     )
+    already = {p.pk for p in current_people}
+    if data["channel"] != interaction.channel:
+        _check_consent(people, data["channel"], errors)  # a new channel applies to everyone named
+    else:
+        _check_consent([p for p in people if p.pk not in already], data["channel"], errors)  # newly named people
     team = (
         _resolve_participants(fields["participants"] or [], errors)
         if "participants" in fields
