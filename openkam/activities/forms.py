@@ -34,6 +34,11 @@ class StakeholderOption:
     account: str
     current: bool
     until: Any
+    may_contact: bool = True  # False: do not contact, no consent to contact, or erased
+    email_consent: bool = False
+
+
+PICKER_PEOPLE = 60  # people listed in the picker before a search
 
 
 def stakeholder_options(positions: Any) -> list[StakeholderOption]:
@@ -49,8 +54,27 @@ def stakeholder_options(positions: Any) -> list[StakeholderOption]:
             account=p.account.name,
             current=bool(p.is_current),
             until=p.valid_to,
+            may_contact=(
+                p.stakeholder.consent_contact and not p.stakeholder.do_not_contact and p.stakeholder.erased_at is None
+            ),
+            email_consent=bool(p.stakeholder.consent_email),
         )
     return sorted(seen.values(), key=lambda o: (not o.current, o.name.split()[-1] if o.name else "", o.name))
+
+
+def stakeholder_option_search(options: list[StakeholderOption], q: str, limit: int = 30) -> list[StakeholderOption]:
+    """The options whose name, title or account contain every word of ``q`` (case-insensitive)."""
+    words = [w for w in q.lower().split() if w][:5]
+    if not words:
+        return []
+    found = []
+    for o in options:
+        text = f"{o.name} {o.title} {o.account}".lower()
+        if all(w in text for w in words):
+            found.append(o)
+            if len(found) >= limit:
+                break
+    return found
 
 
 def plan_link_choices(tactics: Any) -> list[tuple[str, Any]]:
@@ -168,6 +192,17 @@ class InteractionForm(BootstrapFormMixin, forms.Form):
     def selected_stakeholders(self) -> set[str]:
         value = self["stakeholders"].value() or []
         return {str(v) for v in value}
+
+    def shown_stakeholder_options(self) -> list[StakeholderOption]:
+        """What the picker lists before a search: everyone named now, then the first people up to
+        ``PICKER_PEOPLE`` (an IDN can hold thousands; the rest are found by searching)."""
+        selected = self.selected_stakeholders()
+        named = [o for o in self.stakeholder_options if str(o.pk) in selected]
+        rest = [o for o in self.stakeholder_options if str(o.pk) not in selected]
+        return named + rest[: max(0, PICKER_PEOPLE - len(named))]
+
+    def stakeholders_hidden(self) -> int:
+        return max(0, len(self.stakeholder_options) - len(self.shown_stakeholder_options()))
 
     def service_kwargs(self, *, only_changed: bool = False) -> dict[str, Any]:
         """cleaned_data → keyword arguments of ``interaction_create`` / ``interaction_update``.

@@ -16,7 +16,13 @@ from django.views.decorators.http import require_GET, require_POST
 from openkam.accounts.models import Account
 from openkam.accounts.selectors import account_get, account_scope
 from openkam.activities import selectors, services
-from openkam.activities.forms import InteractionFilterForm, InteractionForm, local_now_minutes
+from openkam.activities.forms import (
+    InteractionFilterForm,
+    InteractionForm,
+    local_now_minutes,
+    stakeholder_option_search,
+    stakeholder_options,
+)
 from openkam.activities.models import Interaction
 from openkam.core.access import can_write, visible_classifications, writable_classifications
 from openkam.core.errors import DomainError, FieldError, NotFound
@@ -227,6 +233,23 @@ def interaction_form_pickers(request: HttpRequest) -> HttpResponse:
     account = _account_or_none(actor, request.GET.get("account"))
     form = _form(request, actor, account, pickers_only=True)
     return render(request, "activities/_pickers.html", {"form": form, "account": account, "oob": True})
+
+
+@login_required
+@require_GET
+def interaction_stakeholder_search(request: HttpRequest) -> HttpResponse:
+    """HTMX: people at the chosen account (or below) matching the search, as picker rows."""
+    actor: User = request.user  # type: ignore[assignment]
+    account = _account_or_none(actor, request.GET.get("account"))
+    q = request.GET.get("q", "")[:100]
+    options = (
+        stakeholder_option_search(
+            stakeholder_options(selectors.interaction_stakeholder_positions(actor=actor, account=account)), q
+        )
+        if account
+        else []
+    )
+    return render(request, "activities/_stakeholder_results.html", {"options": options, "q": q})
 
 
 @login_required

@@ -122,3 +122,30 @@ def test_form_errors_keep_the_input(scene, page, login):  # noqa: F811
     expect(page.locator("#id_notes")).to_have_value("Quick note")
     expect(page.locator(f"#sh-{scene.cardiologist.pk}")).to_be_checked()
     shot(page, "interactions-form-errors")
+
+
+def test_kam_finds_a_person_at_a_big_account_by_search(scene, page, login):  # noqa: F811
+    from tests import factories as f
+
+    for i in range(70):
+        f.PositionFactory(
+            stakeholder=f.StakeholderFactory(first_name=f"Nurse{i:02d}", last_name="Crowd"),
+            account=scene.world.hospital,
+            title="Nurse",
+        )
+    late = f.StakeholderFactory(first_name="Vera", last_name="Zylinski")
+    f.PositionFactory(stakeholder=late, account=scene.world.hospital, title="Chief Medical Officer")
+    login("kam")
+    page.goto(f"/interactions/new/?account={scene.world.hospital.pk}")
+    expect(page.get_by_test_id("people-hidden")).to_be_visible()
+    expect(page.locator(f"#sh-{late.pk}")).to_have_count(0)  # not in the first page of people
+    page.get_by_test_id("people-search").fill("zylinski")
+    page.locator(f"#okam-people-results #sh-{late.pk}").check()
+    page.get_by_test_id("people-search").fill("crowd nurse05")  # a new search keeps Vera ticked
+    expect(page.locator("#okam-people-results [data-testid=person-row]")).to_have_count(1)
+    expect(page.locator(f"#okam-people-chosen #sh-{late.pk}")).to_be_checked()
+    shot(page, "interactions-form-people-search")
+    page.fill("#id_subject", "Introduction to the new CMO")
+    page.get_by_test_id("save-interaction").click()
+    expect(page.get_by_test_id("interaction-subject")).to_have_text("Introduction to the new CMO")
+    assert list(Interaction.objects.get(subject="Introduction to the new CMO").stakeholders.all()) == [late]
