@@ -13,8 +13,10 @@ from openkam.plans.api import router as plans_router
 from openkam.portfolio.api import router as portfolio_router
 from openkam.relationships.api import router as relationships_router
 from openkam.stakeholders.api import router as stakeholders_router
+from openkam.stakeholders.api_import import router as nppes_router
 
 api.add_router("/accounts", accounts_router)
+api.add_router("/stakeholders/nppes", nppes_router)
 api.add_router("/stakeholders", stakeholders_router)
 api.add_router("/portfolio", portfolio_router)
 api.add_router("/plans", plans_router)

@@ -92,13 +92,8 @@ def _validate_account(account: Account) -> None:
             validator(getattr(account, field))
         except DjangoValidationError as exc:
             errors.setdefault(field, []).append(exc)
-    if account.npi and "npi" not in errors and not account.npi.startswith("2"):
-        errors.setdefault("npi", []).append(
-            DjangoValidationError(
-                _("An organisation NPI starts with 2 (1 is for individual practitioners)."),
-                code="npi_not_organisation",
-            )
-        )
+    # No rule on the first digit: NPPES gives organisations (NPI-2) NPIs starting with 1 as well, e.g.
+    # 1568946812 (CSP Anesthesia LLC, tests/data/nppes/api-8bdc8b.json); the entity type is not in the number.
     for fk in ("owner_id", "territory_id"):  # beyond bigint: not found (before the database is asked)
         if getattr(account, fk) is not None and not valid_id(getattr(account, fk)):
             errors.setdefault(fk[:-3], []).append(DjangoValidationError(_("No such record."), code="invalid"))

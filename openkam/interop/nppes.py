@@ -205,6 +205,11 @@ def parse_response(data: bytes | str | dict[str, Any] | list[Any]) -> NppesBatch
     return batch
 
 
+def load_document(data: bytes | str | dict[str, Any] | list[Any]) -> Any:
+    """The decoded JSON of a file (size, encoding and syntax checked; the content is not)."""
+    return _decode(data)
+
+
 def _decode(data: bytes | str | dict[str, Any] | list[Any]) -> Any:
     if isinstance(data, dict | list):
         return data

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from openkam.stakeholders import views
+from openkam.stakeholders import views, views_import
 
 app_name = "stakeholders"
 
@@ -15,4 +15,5 @@ urlpatterns = [
     path("committees/add/", views.committee_create, name="committee_create"),
     path("committees/<int:pk>/edit/", views.committee_edit, name="committee_edit"),
     path("options/<slug:kind>/", views.options, name="options"),
+    path("import/nppes/", views_import.nppes_import, name="nppes_import"),
 ]

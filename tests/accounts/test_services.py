@@ -50,7 +50,6 @@ def test_a_child_created_under_a_visible_parent_is_visible_without_a_team_row(wo
     [
         ({"npi": BAD_NPI}, "npi", "npi_check_digit"),
         ({"npi": "12345"}, "npi", "npi_format"),
-        ({"npi": "1234567893"}, "npi", "npi_not_organisation"),  # a valid individual NPI
         ({"ccn": "12-45"}, "ccn", "ccn_format"),
         ({"website": "not a url"}, "website", "invalid"),
         ({"kam_level": "platinum"}, "kam_level", "invalid_choice"),
@@ -62,6 +61,12 @@ def test_bad_fields_are_refused_naming_the_field_and_nothing_is_written(personas
     assert field in fields_of(exc.value)
     assert code in {e.code for e in exc.value.errors}
     assert not Account.objects.filter(name="X Clinic").exists()
+
+
+def test_an_organisation_npi_may_start_with_1(personas):
+    """Real NPPES data: CSP Anesthesia LLC is an organisation (NPI-2) with NPI 1568946812."""
+    account = services.account_create(actor=personas["kam"], name="CSP Anesthesia", type="clinic", npi="1568946812")
+    assert account.npi == "1568946812"
 
 
 def test_blank_name_and_unknown_type_are_both_reported(personas):
