@@ -366,7 +366,7 @@ class SwotItem(TimeStamped):
     classification = models.CharField(
         _("classification"), max_length=20, choices=Classification.choices, default=Classification.JOINT
     )
-    objectives = models.ManyToManyField(
+    objectives = models.ManyToManyField(  # type: ignore[var-annotated]
         Objective, through="SwotObjective", blank=True, related_name="swot_items", verbose_name=_("drives")
     )
     position = models.PositiveIntegerField(default=0)

@@ -29,30 +29,62 @@ from openkam.core.access import (
     require_classification,
     require_write,
     visible_classifications,
+    writable_classifications,
 )
 from openkam.core.audit import audit_action
 from openkam.core.errors import Conflict, PermissionDenied, RuleViolation, ValidationFailed
 from openkam.core.models import Classification, Role, User
 from openkam.plans.models import (
+    OBJECTIVE_REQUIRED_FIELDS,
     PLAN_TRANSITIONS,
     AccountPlan,
     Action,
     ActionStatus,
     Objective,
+    PlanReview,
+    PlanSnapshot,
     PlanStatus,
+    PlanTemplate,
+    ReviewKind,
     Tactic,
 )
-from openkam.plans.selectors import action_get, objective_get, plan_get, tactic_get
+from openkam.plans.selectors import action_get, objective_get, plan_content, plan_get, tactic_get
 
-PLAN_EDITABLE_FIELDS = frozenset({"name", "period_start", "period_end", "owner", "summary"})
+PLAN_NARRATIVE_FIELDS = frozenset(
+    {"customer_priorities", "positioning", "value_proposition", "value_proposition_reviewed", "strategy"}
+)
+PLAN_EDITABLE_FIELDS = frozenset({"name", "period_start", "period_end", "owner", "summary"}) | PLAN_NARRATIVE_FIELDS
 OBJECTIVE_EDITABLE_FIELDS = frozenset(
-    {"title", "description", "metric", "baseline", "target", "current", "due_date", "indicator", "owner", "position"}
+    {
+        "title",
+        "description",
+        "metric",
+        "baseline",
+        "target",
+        "current",
+        "due_date",
+        "indicator",
+        "owner",
+        "position",
+        "shared_with_customer",
+    }
 )
 TACTIC_EDITABLE_FIELDS = frozenset(
     {"title", "description", "owner", "function", "classification", "shared_with_customer", "position"}
 )
 ACTION_EDITABLE_FIELDS = frozenset(
-    {"title", "description", "owner", "assignee", "start_date", "due_date", "status", "position"}
+    {
+        "title",
+        "description",
+        "owner",
+        "assignee",
+        "start_date",
+        "due_date",
+        "status",
+        "position",
+        "is_milestone",
+        "shared_with_customer",
+    }
 )
 _PLAN_CREATOR_ROLES = frozenset({Role.KAM, Role.LEAD, Role.MARKET_ACCESS, Role.ADMIN})
 
@@ -183,12 +215,16 @@ def _lock_plan(plan_id: int, expected_version: int | None, *, allow_closed: bool
 
 
 def _bump(plan: AccountPlan, actor: User) -> int:
-    """Record that the plan (or something in it) changed: version + 1, by whom, when."""
+    """Record that the plan's content (or something in it) changed: version + 1, by whom, when — and the
+    last meaningful update that plan rot is measured from."""
     now = timezone.now()
-    AccountPlan.objects.filter(pk=plan.pk).update(version=F("version") + 1, changed_by=actor, updated_at=now)
+    AccountPlan.objects.filter(pk=plan.pk).update(
+        version=F("version") + 1, changed_by=actor, updated_at=now, last_meaningful_update_at=now
+    )
     plan.version += 1
     plan.changed_by = actor
     plan.updated_at = now
+    plan.last_meaningful_update_at = now
     return plan.version
 
 
@@ -220,14 +256,18 @@ def plan_create(
     period_end: dt.date,
     owner: User | int | None = None,
     summary: str = "",
+    template_id: int | None = None,
     reason: str = "",
 ) -> AccountPlan:
-    """A new draft plan for a visible account; the owner defaults to the actor."""
+    """A new draft plan for a visible account; the owner defaults to the actor. The plan's template is the one
+    given, else the active template naming the account's type, else the default template; its stages and
+    steps become the plan's checklist."""
     require_write(actor)
     if not plan_can_create(actor=actor):
         raise PermissionDenied(_("Your role cannot create account plans."), code="plan_create_forbidden")
     account = account_get(actor=actor, account_id=account_id)
     owner_user = _resolve_user("owner", owner, must_write=True) or actor
+    template = _template_for(account.type, template_id)
     plan = AccountPlan(
         account=account,
         name=(name or "").strip(),
@@ -236,14 +276,45 @@ def plan_create(
         owner=owner_user,
         summary=summary or "",
         changed_by=actor,
+        template=template,
     )
     _check_dates(
         period_start, period_end, "period_end", _("The period must end on or after its start."), "period_order"
     )
-    _validate(plan, exclude=["account", "owner"])
+    _validate(plan, exclude=["account", "owner", "template"])
     with audit_action(actor=actor, action="plans.accountplan.create", reason=reason):
         plan.save()
+        if template is not None:
+            _copy_template_stages(plan, template)
     return plan
+
+
+def _template_for(account_type: str, template_id: int | None) -> PlanTemplate | None:
+    if template_id is not None:
+        template = PlanTemplate.objects.filter(pk=template_id, is_active=True).first()
+        if template is None:
+            raise ValidationFailed(_("No such active plan template."), field="template_id", code="unknown_template")
+        return template
+    active = PlanTemplate.objects.filter(is_active=True)
+    return (
+        active.filter(account_types__contains=[account_type]).order_by("name").first()
+        or active.filter(is_default=True).first()
+    )
+
+
+def _copy_template_stages(plan: AccountPlan, template: PlanTemplate) -> None:
+    """The template's stages and steps become the plan's checklist (a few bulk inserts)."""
+    from openkam.plans.models import PlanStage, PlanStep, TemplateStep
+
+    stages = list(template.stages.order_by("position", "pk"))
+    created = PlanStage.objects.bulk_create(
+        [PlanStage(plan=plan, name=s.name, description=s.description, position=s.position) for s in stages]
+    )
+    by_template = {s.pk: c for s, c in zip(stages, created, strict=True)}
+    steps = TemplateStep.objects.filter(stage__template=template).order_by("position", "pk")
+    PlanStep.objects.bulk_create(
+        [PlanStep(stage=by_template[st.stage_id], title=st.title, position=st.position) for st in steps]
+    )
 
 
 def plan_update(
@@ -262,8 +333,11 @@ def plan_update(
             raise ValidationFailed(_("A plan needs an owner."), field="owner", code="required")
     if "name" in fields:
         fields["name"] = (fields["name"] or "").strip()
-    if "summary" in fields and fields["summary"] is None:
-        fields["summary"] = ""
+    for key in ("summary", "customer_priorities", "positioning", "value_proposition", "strategy"):
+        if key in fields:
+            fields[key] = (fields[key] or "").strip()
+    if "value_proposition_reviewed" in fields:
+        fields["value_proposition_reviewed"] = bool(fields["value_proposition_reviewed"])
     with audit_action(actor=actor, action="plans.accountplan.update", reason=reason):
         locked = _lock_plan(plan.pk, version)
         for key, value in fields.items():
@@ -275,22 +349,35 @@ def plan_update(
             _("The period must end on or after its start."),
             "period_order",
         )
-        _validate(locked, exclude=["account", "owner", "changed_by", "approved_by"])
+        _validate(locked, exclude=["account", "owner", "changed_by", "approved_by", "template", "cloned_from"])
         locked.version += 1
         locked.changed_by = actor
+        locked.last_meaningful_update_at = timezone.now()
         locked.save()
     return plan_get(actor=actor, plan_id=plan.pk)
 
 
 def plan_transition(
-    *, actor: User, plan_id: int, to: str, expected_version: int | None = None, reason: str = ""
+    *,
+    actor: User,
+    plan_id: int,
+    to: str,
+    expected_version: int | None = None,
+    comment: str = "",
+    reason: str = "",
 ) -> AccountPlan:
-    """Move the plan along its lifecycle (PLAN_TRANSITIONS). Approval: a lead or admin, never the owner."""
+    """Move the plan along its lifecycle (PLAN_TRANSITIONS). Approval: a lead or admin, never the owner.
+
+    Returning a plan in review needs a comment (what to fix); submitting and approving may carry one. The
+    comment is kept as a :class:`PlanReview`. Each approval freezes an immutable :class:`PlanSnapshot`."""
     require_write(actor)
     plan_get(actor=actor, plan_id=plan_id)
     if to not in PlanStatus.values:
         raise ValidationFailed(_("Unknown status “%(to)s”.") % {"to": to}, field="to", code="invalid_choice")
-    with audit_action(actor=actor, action="plans.accountplan.transition", reason=reason):
+    comment = (comment or "").strip()
+    if len(comment) > 4000:
+        raise ValidationFailed(_("A comment has at most 4,000 characters."), field="comment", code="max_length")
+    with audit_action(actor=actor, action="plans.accountplan.transition", reason=reason or comment[:500]):
         locked = _lock_plan(plan_id, expected_version, allow_closed=True)
         current = locked.status
         if to not in PLAN_TRANSITIONS.get(current, ()):
@@ -304,6 +391,12 @@ def plan_transition(
         if refusal is not None:
             raise refusal
         verb = TRANSITION_VERBS.get((current, to), "transition")
+        if verb == "return" and not comment:
+            raise ValidationFailed(
+                _("Say what needs to change: a plan is returned with comments."),
+                field="comment",
+                code="comment_required",
+            )
         locked.status = to
         if to == PlanStatus.APPROVED:
             locked.approved_by = actor
@@ -316,6 +409,24 @@ def plan_transition(
         # The event's action code names the move: plans.accountplan.approve, .submit, .return, ...
         pghistory.context(action=f"plans.accountplan.{verb}")
         locked.save()
+        if verb in ("submit", "return", "approve") or comment:
+            PlanReview.objects.create(
+                plan=locked,
+                kind=verb if verb in ("submit", "return", "approve") else ReviewKind.COMMENT,
+                author=actor,
+                comment=comment,
+                plan_version=locked.version,
+            )
+        if to == PlanStatus.APPROVED:
+            number = (PlanSnapshot.objects.filter(plan=locked).aggregate(m=Max("number"))["m"] or 0) + 1
+            PlanSnapshot.objects.create(
+                plan=locked,
+                number=number,
+                plan_version=locked.version,
+                status=to,
+                approved_by=actor,
+                data=plan_content(plan_id=locked.pk),
+            )
     return plan_get(actor=actor, plan_id=plan_id)
 
 
@@ -341,6 +452,11 @@ def plan_delete(*, actor: User, plan_id: int, expected_version: int | None = Non
             _("Only the plan owner or a KAM lead can delete the plan."), code="plan_delete_forbidden"
         )
     _refuse_unless_draft(plan)
+    if PlanSnapshot.objects.filter(plan_id=plan.pk).exists():
+        raise RuleViolation(
+            _("This plan was approved before: its approved versions are kept, so it cannot be deleted. Close it."),
+            code="plan_has_snapshots",
+        )
     if _has_hidden_work(actor, Tactic.objects.filter(objective__plan_id=plan.pk)):
         raise PermissionDenied(
             _("This plan holds work of another function that you cannot see; it cannot be deleted by you."),
@@ -366,6 +482,21 @@ def _prepare_objective(fields: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
+def _check_objective_required(objective: Objective, template_id: int | None) -> None:
+    """The plan's template may require objectives to be measurable (metric, target, baseline, due, owner)."""
+    if template_id is None:
+        return
+    required = PlanTemplate.objects.filter(pk=template_id).values_list("required_fields", flat=True).first() or []
+    for rule, name in OBJECTIVE_REQUIRED_FIELDS.items():
+        if rule in required and getattr(objective, name if name != "owner" else "owner_id") in (None, ""):
+            label = getattr(Objective._meta.get_field(name), "verbose_name", name)
+            raise ValidationFailed(
+                _("This plan's template requires every objective to have a %(f)s.") % {"f": label},
+                field=name,
+                code="required_by_template",
+            )
+
+
 def objective_create(
     *,
     actor: User,
@@ -381,6 +512,7 @@ def objective_create(
     fields = _prepare_objective({"title": title, **fields})
     objective = Objective(plan=plan, **fields)
     _validate(objective, exclude=["plan", "owner"])
+    _check_objective_required(objective, plan.template_id)
     with audit_action(actor=actor, action="plans.objective.create", reason=reason):
         locked = _lock_plan(plan.pk, expected_version)
         if "position" not in fields:
@@ -400,6 +532,7 @@ def objective_update(
     for key, value in fields.items():
         setattr(objective, key, value)
     _validate(objective, exclude=["plan", "owner"])
+    _check_objective_required(objective, objective.plan.template_id)
     with audit_action(actor=actor, action="plans.objective.update", reason=reason):
         locked = _lock_plan(objective.plan_id, expected_version)
         objective.save()
@@ -595,3 +728,652 @@ def action_delete(*, actor: User, action_id: int, expected_version: int | None =
         action.delete()
         _bump(locked, actor)
     return locked
+
+
+# --- plan sections: customer priorities, SWOT, goals, CSFs, key actions, stages & steps --------------
+def _section_models() -> dict[str, Any]:
+    from openkam.plans import models as m
+
+    return {
+        "customer_priority": m.CustomerPriority,
+        "swot_item": m.SwotItem,
+        "goal": m.Goal,
+        "csf": m.CriticalSuccessFactor,
+        "key_action": m.KeyAction,
+        "stage": m.PlanStage,
+        "step": m.PlanStep,
+    }
+
+
+# section → (editable fields, required on create, the path from the row to its plan, audit code, error code)
+SECTION_KINDS: dict[str, tuple[frozenset[str], tuple[str, ...], str, str]] = {
+    "customer_priority": (
+        frozenset({"title", "description", "shared_with_customer", "position"}),
+        ("title",),
+        "plan",
+        "plans.customerpriority",
+    ),
+    "swot_item": (
+        frozenset({"kind", "title", "evidence", "classification", "position", "objective_ids"}),
+        ("kind", "title"),
+        "plan",
+        "plans.swotitem",
+    ),
+    "goal": (frozenset({"title", "description", "position"}), ("title",), "plan", "plans.goal"),
+    "csf": (frozenset({"title", "description", "goal", "position"}), ("title",), "plan", "plans.criticalsuccessfactor"),
+    "key_action": (
+        frozenset({"title", "owner", "due_date", "done", "position"}),
+        ("title",),
+        "csf__plan",
+        "plans.keyaction",
+    ),
+    "stage": (frozenset({"name", "description", "position"}), ("name",), "plan", "plans.planstage"),
+    "step": (frozenset({"title", "done", "position"}), ("title",), "stage__plan", "plans.planstep"),
+}
+_PARENT_FIELD = {"key_action": ("csf", "csf"), "step": ("stage", "stage")}
+_SECTION_NOUN = {
+    "customer_priority": _("customer priority"),
+    "swot_item": _("SWOT item"),
+    "goal": _("goal"),
+    "csf": _("critical success factor"),
+    "key_action": _("key action"),
+    "stage": _("stage"),
+    "step": _("step"),
+}
+
+
+def _section_kind(section: str) -> tuple[frozenset[str], tuple[str, ...], str, str]:
+    if section not in SECTION_KINDS:
+        raise ValidationFailed(
+            _("Unknown plan section “%(k)s”.") % {"k": section}, field="section", code="invalid_choice"
+        )
+    return SECTION_KINDS[section]
+
+
+def _section_row(actor: User, section: str, item_id: int) -> Any:
+    """A section row of a plan the actor may see (SWOT items: of a visible classification), else NotFound."""
+    from openkam.core.errors import NotFound
+    from openkam.plans.selectors import plan_scope
+
+    model = _section_models()[section]
+    path = SECTION_KINDS[section][2]
+    qs = model.objects.filter(**{f"{path}__in": plan_scope(actor=actor)}, pk=item_id)
+    if section == "swot_item":
+        qs = qs.filter(classification__in=sorted(visible_classifications(actor)))
+    row = qs.first()
+    if row is None:
+        raise NotFound(_("No such %(what)s.") % {"what": _SECTION_NOUN[section]}, code=f"{section}_not_found")
+    return row
+
+
+def _plan_id_of(section: str, row: Any) -> int:
+    if section == "key_action":
+        return int(row.csf.plan_id)
+    if section == "step":
+        return int(row.stage.plan_id)
+    return int(row.plan_id)
+
+
+def _prepare_section(actor: User, section: str, plan: AccountPlan, fields: dict[str, Any]) -> dict[str, Any]:
+    from openkam.plans.models import Goal, SwotKind
+
+    allowed = _section_kind(section)[0]
+    _check_fields(fields, allowed)
+    for key in ("title", "name", "description", "evidence"):
+        if key in fields:
+            fields[key] = (fields[key] or "").strip()
+    if section == "swot_item":
+        if "kind" in fields and fields["kind"] not in SwotKind.values:
+            raise ValidationFailed(
+                _("Choose one of: %(c)s.") % {"c": ", ".join(SwotKind.values)}, field="kind", code="invalid_choice"
+            )
+        if "classification" in fields:
+            fields["classification"] = _check_classification_value(fields["classification"])
+            require_classification(actor, fields["classification"])
+        if "objective_ids" in fields:
+            ids = sorted({int(i) for i in (fields["objective_ids"] or [])})
+            found = set(Objective.objects.filter(plan_id=plan.pk, pk__in=ids).values_list("pk", flat=True))
+            missing = [i for i in ids if i not in found]
+            if missing:
+                raise ValidationFailed(
+                    _("Objective %(id)s is not part of this plan.") % {"id": missing[0]},
+                    field="objective_ids",
+                    code="unknown_objective",
+                )
+            fields["objective_ids"] = ids
+    if section == "csf" and "goal" in fields:
+        goal = fields["goal"]
+        if goal not in (None, ""):
+            goal_id = goal.pk if isinstance(goal, Goal) else int(goal)
+            fields["goal"] = Goal.objects.filter(plan_id=plan.pk, pk=goal_id).first()
+            if fields["goal"] is None:
+                raise ValidationFailed(_("That goal is not part of this plan."), field="goal", code="unknown_goal")
+        else:
+            fields["goal"] = None
+    if section == "key_action" and "owner" in fields:
+        fields["owner"] = _resolve_user("owner", fields["owner"])
+    if section in ("key_action", "step") and "done" in fields:
+        fields["done"] = bool(fields["done"])
+    return fields
+
+
+def _check_contribute(actor: User, plan: AccountPlan) -> None:
+    if not plan_can_contribute(actor=actor, plan=plan):
+        if plan.status == PlanStatus.CLOSED:
+            raise RuleViolation(_("This plan is closed and can no longer be changed."), code="plan_closed")
+        raise PermissionDenied(_("Your role can read but not change records."), code="read_only_role")
+
+
+def _apply_section_fields(actor: User, section: str, row: Any, fields: dict[str, Any]) -> list[int] | None:
+    objective_ids = fields.pop("objective_ids", None)
+    for key, value in fields.items():
+        setattr(row, key, value)
+    if section == "step" and "done" in fields:
+        row.done_at = timezone.now() if row.done else None
+        row.done_by = actor if row.done else None
+    exclude = [f for f in ("plan", "owner", "goal", "csf", "stage", "done_by") if hasattr(row, f"{f}_id")]
+    _validate(row, exclude=exclude)
+    return objective_ids
+
+
+def section_item_create(
+    *,
+    actor: User,
+    section: str,
+    plan_id: int | None = None,
+    parent_id: int | None = None,
+    expected_version: int | None = None,
+    reason: str = "",
+    **fields: Any,
+) -> Any:
+    """Add a row to a plan section. ``section``: customer_priority, swot_item, goal, csf (in the plan), key_action
+    (``parent_id`` = the CSF), step (``parent_id`` = the stage) or stage. Contributors of an open plan only;
+    SWOT items within the actor's classifications."""
+    require_write(actor)
+    _section_kind(section)
+    model = _section_models()[section]
+    parent = None
+    if section in _PARENT_FIELD:
+        if parent_id is None:
+            raise ValidationFailed(_("Say where this belongs."), field="parent_id", code="required")
+        parent_kind = "csf" if section == "key_action" else "stage"
+        parent = _section_row(actor, parent_kind, parent_id)
+        plan_id = _plan_id_of(parent_kind, parent)
+    if plan_id is None:
+        raise ValidationFailed(_("Say which plan."), field="plan_id", code="required")
+    plan = plan_get(actor=actor, plan_id=plan_id)
+    _check_contribute(actor, plan)
+    fields = _prepare_section(actor, section, plan, dict(fields))
+    for name in _section_kind(section)[1]:
+        if not fields.get(name):
+            raise ValidationFailed(_("This field is required."), field=name, code="required")
+    if section == "swot_item":
+        fields.setdefault("classification", "joint" if "joint" in writable_classifications(actor) else "")
+        require_classification(actor, fields["classification"])
+    row = model(**({_PARENT_FIELD[section][0]: parent} if parent is not None else {"plan": plan}))
+    objective_ids = _apply_section_fields(actor, section, row, fields)
+    with audit_action(actor=actor, action=f"{_section_kind(section)[3]}.create", reason=reason):
+        locked = _lock_plan(plan.pk, expected_version)
+        if "position" not in fields:
+            siblings = model.objects.filter(**({_PARENT_FIELD[section][0]: parent} if parent else {"plan": plan}))
+            row.position = _next_position(siblings)
+        row.save()
+        if objective_ids is not None:
+            _set_swot_links(row, objective_ids)
+        _bump(locked, actor)
+    row.plan_version = locked.version
+    return row
+
+
+def section_item_update(
+    *, actor: User, section: str, item_id: int, expected_version: int | None = None, reason: str = "", **fields: Any
+) -> Any:
+    """Change a section row (partial). SWOT: reclassifying needs both classifications; ``objective_ids``
+    replaces the objectives it drives."""
+    require_write(actor)
+    _section_kind(section)
+    row = _section_row(actor, section, item_id)
+    plan = plan_get(actor=actor, plan_id=_plan_id_of(section, row))
+    _check_contribute(actor, plan)
+    if section == "swot_item":
+        require_classification(actor, row.classification)
+    fields = _prepare_section(actor, section, plan, dict(fields))
+    for name in _section_kind(section)[1]:
+        if name in fields and not fields[name]:
+            raise ValidationFailed(_("This field is required."), field=name, code="required")
+    objective_ids = _apply_section_fields(actor, section, row, fields)
+    with audit_action(actor=actor, action=f"{_section_kind(section)[3]}.update", reason=reason):
+        locked = _lock_plan(plan.pk, expected_version)
+        row.save()
+        if objective_ids is not None:
+            _set_swot_links(row, objective_ids)
+        _bump(locked, actor)
+    row.plan_version = locked.version
+    return row
+
+
+def section_item_delete(
+    *, actor: User, section: str, item_id: int, expected_version: int | None = None, reason: str = ""
+) -> AccountPlan:
+    require_write(actor)
+    _section_kind(section)
+    row = _section_row(actor, section, item_id)
+    plan = plan_get(actor=actor, plan_id=_plan_id_of(section, row))
+    _check_contribute(actor, plan)
+    if section == "swot_item":
+        require_classification(actor, row.classification)
+    with audit_action(actor=actor, action=f"{_section_kind(section)[3]}.delete", reason=reason):
+        locked = _lock_plan(plan.pk, expected_version)
+        row.delete()
+        _bump(locked, actor)
+    return locked
+
+
+def _set_swot_links(item: Any, objective_ids: list[int]) -> None:
+    from openkam.plans.models import SwotObjective
+
+    current = set(SwotObjective.objects.filter(swot_item=item).values_list("objective_id", flat=True))
+    wanted = set(objective_ids)
+    if current - wanted:
+        for link in SwotObjective.objects.filter(swot_item=item, objective_id__in=current - wanted):
+            link.delete()  # row by row: each removal is an audited delete
+    SwotObjective.objects.bulk_create([SwotObjective(swot_item=item, objective_id=i) for i in sorted(wanted - current)])
+
+
+# --- clone into the next period ------------------------------------------------------------------------
+def plan_clone(
+    *,
+    actor: User,
+    plan_id: int,
+    period_start: dt.date,
+    period_end: dt.date,
+    name: str = "",
+    reason: str = "",
+) -> AccountPlan:
+    """A new draft plan for the next period with the same content and progress reset: actions back to
+    *not started*, steps and key actions undone, each objective's baseline = where it ended (its current
+    value) and no current value yet, dates moved by the gap between the two periods. Only what the actor
+    may see is copied (a medical-only tactic does not travel through a commercial user's clone)."""
+    from openkam.plans import models as m
+
+    require_write(actor)
+    if not plan_can_create(actor=actor):
+        raise PermissionDenied(_("Your role cannot create account plans."), code="plan_create_forbidden")
+    source = plan_get(actor=actor, plan_id=plan_id)
+    _check_dates(
+        period_start, period_end, "period_end", _("The period must end on or after its start."), "period_order"
+    )
+    if period_start <= source.period_start:
+        raise ValidationFailed(
+            _("The next period must start after this plan's period starts (%(d)s).")
+            % {"d": formats.date_format(source.period_start, "SHORT_DATE_FORMAT")},
+            field="period_start",
+            code="period_not_later",
+        )
+    shift = period_start - source.period_start
+
+    def moved(d: dt.date | None) -> dt.date | None:
+        return d + shift if d is not None else None
+
+    visible = sorted(visible_classifications(actor))
+    new_name = (name or "").strip() or _("%(name)s (next period)") % {"name": source.name}
+    clone = AccountPlan(
+        account=source.account,
+        name=new_name[:255],
+        period_start=period_start,
+        period_end=period_end,
+        owner=source.owner if can_write(source.owner) else actor,
+        summary=source.summary,
+        template=source.template,
+        customer_priorities=source.customer_priorities,
+        positioning=source.positioning,
+        value_proposition=source.value_proposition,
+        value_proposition_reviewed=False,
+        strategy=source.strategy,
+        cloned_from=source,
+        changed_by=actor,
+    )
+    _validate(clone, exclude=["account", "owner", "template", "cloned_from", "changed_by"])
+    with audit_action(actor=actor, action="plans.accountplan.clone", reason=reason):
+        clone.save()
+        m.CustomerPriority.objects.bulk_create(
+            [
+                m.CustomerPriority(
+                    plan=clone,
+                    title=p.title,
+                    description=p.description,
+                    shared_with_customer=p.shared_with_customer,
+                    position=p.position,
+                )
+                for p in m.CustomerPriority.objects.filter(plan=source)
+            ]
+        )
+        objective_map: dict[int, Any] = {}
+        for o in Objective.objects.filter(plan=source).order_by("position", "pk"):
+            objective_map[o.pk] = m.Objective.objects.create(
+                plan=clone,
+                title=o.title,
+                description=o.description,
+                metric=o.metric,
+                baseline=o.current if o.current is not None else o.baseline,
+                target=o.target,
+                current=None,
+                due_date=moved(o.due_date),
+                indicator=o.indicator,
+                owner=o.owner,
+                shared_with_customer=o.shared_with_customer,
+                position=o.position,
+            )
+        for t in Tactic.objects.filter(objective__plan=source, classification__in=visible).order_by("position", "pk"):
+            new_tactic = Tactic.objects.create(
+                objective=objective_map[t.objective_id],
+                title=t.title,
+                description=t.description,
+                owner=t.owner,
+                function=t.function,
+                classification=t.classification,
+                shared_with_customer=t.shared_with_customer,
+                position=t.position,
+            )
+            Action.objects.bulk_create(
+                [
+                    Action(
+                        tactic=new_tactic,
+                        title=a.title,
+                        description=a.description,
+                        owner=a.owner,
+                        assignee=a.assignee,
+                        start_date=moved(a.start_date),
+                        due_date=moved(a.due_date),
+                        status=ActionStatus.NOT_STARTED,
+                        is_milestone=a.is_milestone,
+                        shared_with_customer=a.shared_with_customer,
+                        position=a.position,
+                    )
+                    for a in t.actions.exclude(status=ActionStatus.CANCELLED).order_by("position", "pk")
+                ]
+            )
+        for s_item in m.SwotItem.objects.filter(plan=source, classification__in=visible).prefetch_related(
+            "objective_links"
+        ):
+            new_item = m.SwotItem.objects.create(
+                plan=clone,
+                kind=s_item.kind,
+                title=s_item.title,
+                evidence=s_item.evidence,
+                classification=s_item.classification,
+                position=s_item.position,
+            )
+            m.SwotObjective.objects.bulk_create(
+                [
+                    m.SwotObjective(swot_item=new_item, objective=objective_map[link.objective_id])
+                    for link in s_item.objective_links.all()
+                    if link.objective_id in objective_map
+                ]
+            )
+        goal_map: dict[int, Any] = {}
+        for g in m.Goal.objects.filter(plan=source):
+            goal_map[g.pk] = m.Goal.objects.create(
+                plan=clone, title=g.title, description=g.description, position=g.position
+            )
+        for c in m.CriticalSuccessFactor.objects.filter(plan=source).prefetch_related("key_actions"):
+            new_csf = m.CriticalSuccessFactor.objects.create(
+                plan=clone,
+                goal=goal_map.get(c.goal_id) if c.goal_id else None,
+                title=c.title,
+                description=c.description,
+                position=c.position,
+            )
+            m.KeyAction.objects.bulk_create(
+                [
+                    m.KeyAction(
+                        csf=new_csf, title=k.title, owner=k.owner, due_date=moved(k.due_date), position=k.position
+                    )
+                    for k in c.key_actions.all()
+                ]
+            )
+        for st in m.PlanStage.objects.filter(plan=source).prefetch_related("steps"):
+            new_stage = m.PlanStage.objects.create(
+                plan=clone, name=st.name, description=st.description, position=st.position
+            )
+            m.PlanStep.objects.bulk_create(
+                [m.PlanStep(stage=new_stage, title=x.title, position=x.position) for x in st.steps.all()]
+            )
+    return clone
+
+
+# --- the customer's agreement -----------------------------------------------------------------------------
+def customer_agreement_record(
+    *,
+    actor: User,
+    plan_id: int,
+    agreed_on: dt.date,
+    signatory_name: str,
+    signatory_title: str = "",
+    stakeholder_id: int | None = None,
+    note: str = "",
+    expected_version: int | None = None,
+    reason: str = "",
+) -> Any:
+    """Record that the customer agreed to the co-created plan (date and signatory), on the current version.
+    The plan owner or a lead; not in the future; the plan must share something with the customer."""
+    from openkam.plans.models import CustomerAgreement
+    from openkam.stakeholders.selectors import stakeholder_get
+
+    require_write(actor)
+    plan = plan_get(actor=actor, plan_id=plan_id)
+    if not is_plan_manager(actor, plan):
+        raise PermissionDenied(
+            _("Only the plan owner or a KAM lead can record the customer's agreement."), code="agreement_forbidden"
+        )
+    _check_contribute(actor, plan)
+    signatory_name = (signatory_name or "").strip()
+    if not signatory_name:
+        raise ValidationFailed(_("Name who signed for the customer."), field="signatory_name", code="required")
+    if agreed_on is None:
+        raise ValidationFailed(_("Give the date of the agreement."), field="agreed_on", code="required")
+    if agreed_on > timezone.localdate():
+        raise ValidationFailed(
+            _("An agreement cannot be dated in the future."), field="agreed_on", code="date_in_future"
+        )
+    shared = (
+        Objective.objects.filter(plan_id=plan.pk, shared_with_customer=True).exists()
+        or Tactic.objects.filter(objective__plan_id=plan.pk, shared_with_customer=True).exists()
+        or Action.objects.filter(tactic__objective__plan_id=plan.pk, shared_with_customer=True).exists()
+    )
+    if not shared:
+        raise RuleViolation(
+            _("Nothing in this plan is shared with the customer yet: mark objectives, actions or milestones first."),
+            code="nothing_shared",
+        )
+    stakeholder = stakeholder_get(actor=actor, stakeholder_id=stakeholder_id) if stakeholder_id else None
+    agreement = CustomerAgreement(
+        plan=plan,
+        agreed_on=agreed_on,
+        signatory_name=signatory_name,
+        signatory_title=(signatory_title or "").strip(),
+        stakeholder=stakeholder,
+        note=(note or "").strip(),
+        plan_version=plan.version,
+        recorded_by=actor,
+    )
+    _validate(agreement, exclude=["plan", "stakeholder", "recorded_by"])
+    with audit_action(actor=actor, action="plans.customeragreement.create", reason=reason):
+        locked = _lock_plan(plan.pk, expected_version)
+        agreement.plan_version = locked.version
+        agreement.save()
+    return agreement
+
+
+# --- templates (administrators) -----------------------------------------------------------------------
+TEMPLATE_FIELDS = frozenset(
+    {
+        "name",
+        "description",
+        "account_types",
+        "is_default",
+        "sections",
+        "required_fields",
+        "stale_after_days",
+        "is_active",
+    }
+)
+
+
+def plan_template_save(
+    *,
+    actor: User,
+    template_id: int | None = None,
+    stages: list[tuple[str, list[str]]] | None = None,
+    reason: str = "",
+    **fields: Any,
+) -> PlanTemplate:
+    """Create or change a plan template (administrators). ``stages`` replaces the stages and their steps
+    (``[(stage name, [step, ...]), ...]``); existing plans keep the checklist they were created with."""
+    from openkam.accounts.models import AccountType
+    from openkam.plans.models import PlanSection, RequiredField, TemplateStage, TemplateStep
+
+    require_write(actor)
+    if not is_admin(actor):
+        raise PermissionDenied(_("Only an administrator can change plan templates."), code="admin_only")
+    _check_fields(fields, TEMPLATE_FIELDS)
+    template = PlanTemplate() if template_id is None else PlanTemplate.objects.filter(pk=template_id).first()
+    if template is None:
+        from openkam.core.errors import NotFound
+
+        raise NotFound(_("No such plan template."), code="template_not_found")
+    for key, choices in (
+        ("account_types", AccountType.values),
+        ("sections", PlanSection.values),
+        ("required_fields", RequiredField.values),
+    ):
+        if key in fields:
+            values = list(dict.fromkeys(fields[key] or []))
+            bad = [v for v in values if v not in choices]
+            if bad:
+                raise ValidationFailed(_("Unknown value “%(v)s”.") % {"v": bad[0]}, field=key, code="invalid_choice")
+            fields[key] = values
+    if "name" in fields:
+        fields["name"] = (fields["name"] or "").strip()
+    for key, value in fields.items():
+        setattr(template, key, value)
+    if not template.name:
+        raise ValidationFailed(_("A template needs a name."), field="name", code="required")
+    if PlanTemplate.objects.filter(name__iexact=template.name).exclude(pk=template.pk).exists():
+        raise ValidationFailed(_("Another template has this name."), field="name", code="unique")
+    if template.stale_after_days is not None and not 1 <= int(template.stale_after_days) <= 3650:
+        raise ValidationFailed(_("Between 1 and 3,650 days."), field="stale_after_days", code="out_of_range")
+    clean_stages: list[tuple[str, list[str]]] = []
+    for stage_name, steps in stages or []:
+        stage_name = (stage_name or "").strip()
+        if not stage_name:
+            raise ValidationFailed(_("Every stage needs a name."), field="stages", code="required")
+        clean_stages.append((stage_name[:200], [s.strip()[:255] for s in steps if s and s.strip()]))
+    _validate(template, exclude=[])
+    with audit_action(actor=actor, action="plans.plantemplate.save", reason=reason):
+        if template.is_default:
+            PlanTemplate.objects.filter(is_default=True).exclude(pk=template.pk).update(is_default=False)
+        template.save()
+        if stages is not None:
+            template.stages.all().delete()
+            for i, (stage_name, steps) in enumerate(clean_stages, start=1):
+                stage = TemplateStage.objects.create(template=template, name=stage_name, position=i)
+                TemplateStep.objects.bulk_create(
+                    [TemplateStep(stage=stage, title=t, position=j) for j, t in enumerate(steps, start=1)]
+                )
+    return template
+
+
+# --- knowledge transfer (used by the handover app) -------------------------------------------------
+def plan_work_reassign(
+    *,
+    actor: User,
+    from_user_id: int,
+    to_user_id: int,
+    account_ids: list[int],
+    reason: str = "",
+    dry_run: bool = False,
+) -> dict[int, dict[str, int]]:
+    """Hand a person's plan work at ``account_ids`` (ids the caller fetched through access-checked selectors) over
+    to another: ownership of plans that are not closed and of their objectives and tactics, and the open actions
+    (not done or cancelled) they own or are assigned. Closed plans and finished work keep their people (history).
+    Only work the actor may see moves; work the new person may not see (classification) is refused.
+
+    Returns the counts per account id: ``plans``, ``objectives``, ``tactics``, ``actions`` (rows changed).
+    ``dry_run`` only counts. Each changed plan's version is bumped, so an open editor gets a conflict instead of
+    overwriting. Runs inside the caller's transaction (its own savepoint).
+    """
+    from django.db.models import Count, Q
+
+    from openkam.plans.selectors import action_scope, plan_scope, tactic_scope
+
+    if not dry_run:
+        require_write(actor)
+    target = User.objects.filter(pk=to_user_id).first()
+    if target is None or not target.is_active:
+        raise ValidationFailed(_("Choose an active user to hand over to."), field="to_user_id", code="user_inactive")
+    if not can_write(target):
+        raise ValidationFailed(
+            _("%(u)s has a read-only role and cannot own plans or actions.") % {"u": target},
+            field="to_user_id",
+            code="read_only_user",
+        )
+    open_plans = plan_scope(actor=actor).filter(account_id__in=list(account_ids)).exclude(status=PlanStatus.CLOSED)
+    plans = open_plans.filter(owner_id=from_user_id)
+    objectives = Objective.objects.filter(plan__in=open_plans, owner_id=from_user_id)
+    tactics = tactic_scope(actor=actor).filter(objective__plan__in=open_plans, owner_id=from_user_id)
+    held = Q(owner_id=from_user_id) | Q(assignee_id=from_user_id)
+    actions = (
+        action_scope(actor=actor)
+        .filter(held, tactic__objective__plan__account_id__in=list(account_ids))
+        .exclude(status__in=[ActionStatus.DONE, ActionStatus.CANCELLED])
+    )
+    hidden = (
+        actions.exclude(tactic__classification__in=sorted(visible_classifications(target)))
+        .values_list("tactic__classification", flat=True)
+        .distinct()
+    )
+    hidden_labels = sorted(str(Classification(c).label) for c in hidden)
+    if hidden_labels:
+        raise ValidationFailed(
+            _("%(u)s may not see work classified %(c)s, which is part of this handover; choose someone who may.")
+            % {"u": target, "c": ", ".join(f"“{c}”" for c in hidden_labels)},
+            field="to_user_id",
+            code="user_cannot_see",
+        )
+    counts: dict[int, dict[str, int]] = {}
+
+    def add(rows: Any, account_field: str, key: str) -> None:
+        for row in rows.values(account_field).annotate(n=Count("pk")).order_by():
+            counts.setdefault(row[account_field], {"plans": 0, "objectives": 0, "tactics": 0, "actions": 0})[key] = row[
+                "n"
+            ]
+
+    add(plans, "account_id", "plans")
+    add(objectives, "plan__account_id", "objectives")
+    add(tactics, "objective__plan__account_id", "tactics")
+    add(actions, "tactic__objective__plan__account_id", "actions")
+    if dry_run or not counts:
+        return counts
+    with audit_action(actor=actor, action="plans.work.reassign", reason=reason):
+        touched = set(plans.values_list("pk", flat=True))
+        touched |= set(objectives.values_list("plan_id", flat=True))
+        touched |= set(tactics.values_list("objective__plan_id", flat=True))
+        touched |= set(actions.values_list("tactic__objective__plan_id", flat=True))
+        locked = list(AccountPlan.objects.select_for_update(of=("self",)).filter(pk__in=touched).order_by("pk"))
+        now = timezone.now()
+        action_ids = list(actions.values_list("pk", flat=True))
+        Action.objects.filter(pk__in=action_ids, owner_id=from_user_id).update(owner_id=to_user_id, updated_at=now)
+        Action.objects.filter(pk__in=action_ids, assignee_id=from_user_id).update(
+            assignee_id=to_user_id, updated_at=now
+        )
+        Tactic.objects.filter(pk__in=list(tactics.values_list("pk", flat=True))).update(
+            owner_id=to_user_id, updated_at=now
+        )
+        Objective.objects.filter(pk__in=list(objectives.values_list("pk", flat=True))).update(
+            owner_id=to_user_id, updated_at=now
+        )
+        AccountPlan.objects.filter(pk__in=list(plans.values_list("pk", flat=True))).update(owner_id=to_user_id)
+        for plan in locked:
+            _bump(plan, actor)
+    return counts
