@@ -821,6 +821,8 @@ class WorldGenerator:
             trade_units[k % len(trade_units)].stakeholders += 1
 
         self.pool: dict[int, list[int]] = defaultdict(list)  # account -> current stakeholders there
+        self.no_contact: set[int] = set()  # do not contact / no consent: never named in interactions
+        self.email_ok: set[int] = set()  # consented to email: the only people emails are logged with
         st_rows: list[tuple[Any, ...]] = []
         pos_rows: list[tuple[Any, ...]] = []
         npi_counter = itertools.count()
@@ -941,10 +943,15 @@ class WorldGenerator:
                     number = npi()
                 consent = rng.random() < 0.92
                 dnc = rng.random() < 0.03
+                email_ok = consent and not dnc and rng.random() < 0.65
+                if not consent or dnc:
+                    self.no_contact.add(sid)
+                elif email_ok:
+                    self.email_ok.add(sid)
                 st_rows.append(
                     (sid, self.now, self.now, prefix, first, last, credentials, kind, number, self.spec_ok(spec),
                      f"{_slug(first)}.{_slug(last)}@{unit.domain}", f"{area_code} 555-01{rng.randint(0, 99):02d}",
-                     "US", consent and not dnc, consent and not dnc and rng.random() < 0.65,
+                     "US", consent and not dnc, email_ok,
                      self.days_ago(rng, 30, 1500) if consent else None, dnc, rng.random() < 0.02, "")
                 )  # fmt: skip
                 by_kind[kind].append(sid)
@@ -1212,18 +1219,21 @@ class WorldGenerator:
         s, rng = self.scale, self.rng("interactions")
         if s.interactions <= 0:
             return
+        # only people who may be contacted are named; emails only with people who consented to email
+        contact_pool = {a: [sid for sid in p if sid not in self.no_contact] for a, p in self.pool.items()}
+        email_pool = {a: [sid for sid in p if sid in self.email_ok] for a, p in contact_pool.items()}
         # each user's book: the accounts below their current memberships that have people to meet
         books: dict[int, list[int]] = defaultdict(list)
         colleagues: dict[int, list[int]] = {}
         for index, unit in enumerate(self.units):
-            accounts = [a for a in self.subtree(unit.root_id) if self.pool.get(a)]
+            accounts = [a for a in self.subtree(unit.root_id) if contact_pool.get(a)]
             for uid in set(unit.team):
                 books[uid].extend(accounts)
             colleagues[index] = sorted(set(unit.team))
         # KAMs also call on the independent hospitals of their territory
         for index, unit in enumerate(self.units):
             if unit.kind == "independent" and unit.territory:
-                accounts = [a for a in self.subtree(unit.root_id) if self.pool.get(a)]
+                accounts = [a for a in self.subtree(unit.root_id) if contact_pool.get(a)]
                 for uid in self._territory_kams_with_personas(unit.territory):
                     books[uid].extend(accounts)
                     colleagues.setdefault(index, [])
@@ -1264,6 +1274,8 @@ class WorldGenerator:
                 classification = OWN_CLASSIFICATION[role] if rng.random() < 0.8 else "joint"
                 ccum = channel_cum[role]
                 channel = CHANNELS[bisect.bisect(ccum, rng.random() * ccum[-1])]
+                if channel == "email" and not email_pool.get(account):
+                    channel = "call"  # nobody there consented to email
                 when = day_start[workdays[rng.randrange(len(workdays))]] + dt.timedelta(
                     minutes=rng.randrange(8 * 60, 17 * 60 + 30)
                 )
@@ -1281,7 +1293,7 @@ class WorldGenerator:
                     (iid, when, when, when, channel, account, subject_list[rng.randrange(len(subject_list))],
                      ref.NOTES[rng.randrange(len(ref.NOTES))], classification, duration, tactic, action, uid)
                 )  # fmt: skip
-                pool = self.pool[account]
+                pool = (email_pool if channel == "email" else contact_pool)[account]
                 k = min(len(pool), (1, 1, 1, 2, 2, 3)[rng.randrange(6)])
                 for sid in rng.sample(pool, k) if k > 1 else (pool[rng.randrange(len(pool))],):
                     st_rows.append((next(ist_id), iid, sid))

@@ -184,3 +184,16 @@ def test_demo_scale_shape() -> None:
     assert 3000 <= sink.rows["activities.Interaction"] <= 10_000
     assert sink.rows["portfolio.Product"] == 10
     assert summary.hospitals_in_flagship == 40
+
+
+def test_interactions_respect_consent(demo_world: dict[str, User]) -> None:
+    from django.db.models import Q
+
+    from openkam.stakeholders.models import Stakeholder
+
+    named = Interaction.stakeholders.through.objects
+    refused = Stakeholder.objects.filter(Q(do_not_contact=True) | Q(consent_contact=False))
+    assert refused.exists()  # the world has such people...
+    assert not named.filter(stakeholder__in=refused).exists()  # ...and nobody logged an interaction with them
+    no_email = named.filter(interaction__channel="email", stakeholder__consent_email=False)
+    assert named.filter(interaction__channel="email").exists() and not no_email.exists()
