@@ -1,1 +1,323 @@
-"""services of the handover app."""
+"""Knowledge transfer: hand everything a leaving or moving team member holds over to a colleague, in one go.
+
+:func:`handover_preview` says what would move (per account at the top of the person's book: ownership, team
+memberships, plans, objectives, tactics, open actions; relationship rows in total) and refuses a handover that
+cannot happen, with the reason. :func:`handover_perform` does it in ONE audited transaction — relationships
+(``relationships_reassign``), plan work (``plan_work_reassign``), account ownership (``account_update``) and
+team memberships (the old one ended, dated; a new one added for the colleague) — and records a
+:class:`~openkam.handover.models.Handover`. Any refusal on the way rolls everything back.
+
+Rules: a KAM lead hands over the work of the people they manage, to themselves or one of them; an
+administrator anyone's, to anyone. The colleague must be active, a different person, have a role that may
+change records, and be allowed to see the work that moves (classification of plan work; relationship
+judgements). See docs/handover.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from openkam.accounts import services as account_services
+from openkam.accounts.models import AccountTeamMember
+from openkam.core.access import can_write, is_admin
+from openkam.core.audit import audit_action
+from openkam.core.errors import FieldError, NotFound, PermissionDenied, RuleViolation, ValidationFailed
+from openkam.core.models import Job, User
+from openkam.handover import selectors
+from openkam.handover.models import Handover, HandoverAccount
+from openkam.plans.services import plan_work_reassign
+from openkam.relationships.selectors import can_see_judgements
+from openkam.relationships.services import relationships_reassign
+
+COUNT_KEYS = ("owned", "memberships", "relationships", "plans", "objectives", "tactics", "actions")
+
+
+@dataclass
+class HandoverPreview:
+    from_user: User
+    to_user: User | None
+    book: list[selectors.BookAccount]  # the accounts that move (all of the book unless chosen)
+    whole_book: bool
+    relationships: int | None  # relationship rows that move (None: no colleague chosen yet)
+
+    @property
+    def totals(self) -> dict[str, int]:
+        totals = dict.fromkeys(COUNT_KEYS, 0)
+        for b in self.book:
+            for key, n in b.counts().items():
+                totals[key] += n
+        totals["relationships"] = self.relationships or 0
+        totals["accounts"] = len(self.book) + sum(len(b.below) for b in self.book)
+        return totals
+
+    @property
+    def is_empty(self) -> bool:
+        t = self.totals
+        return not any(t[k] for k in COUNT_KEYS)
+
+
+def _require_manager(actor: User) -> None:
+    if not selectors.handover_can_manage(actor):
+        raise PermissionDenied(
+            _("Only a KAM lead (for the people they manage) or an administrator can hand work over."),
+            code="handover_forbidden",
+        )
+
+
+def _from_user(actor: User, from_user_id: Any) -> User:
+    try:
+        return selectors.handover_person_get(actor=actor, user_id=from_user_id)
+    except NotFound:
+        raise ValidationFailed(
+            _("Choose a member of your team whose work to hand over."), field="from_user_id", code="user_not_found"
+        ) from None
+
+
+def _to_user(actor: User, from_user: User, to_user_id: Any) -> User:
+    target = User.objects.filter(pk=to_user_id).first() if str(to_user_id).isdigit() else None
+    if target is None:
+        raise ValidationFailed(_("No such user."), field="to_user_id", code="user_not_found")
+    if target.pk == from_user.pk:
+        raise ValidationFailed(
+            _("Choose someone else: %(u)s cannot hand work over to themselves.") % {"u": from_user},
+            field="to_user_id",
+            code="same_user",
+        )
+    if not target.is_active:
+        raise ValidationFailed(
+            _("%(u)s is inactive and cannot take over work; choose an active colleague.") % {"u": target},
+            field="to_user_id",
+            code="user_inactive",
+        )
+    if not can_write(target):
+        raise ValidationFailed(
+            _("%(u)s has a read-only role (%(r)s) and cannot own accounts, plans or actions.")
+            % {"u": target, "r": target.get_role_display()},
+            field="to_user_id",
+            code="read_only_user",
+        )
+    if not is_admin(actor) and not selectors.handover_targets(actor=actor).filter(pk=target.pk).exists():
+        raise ValidationFailed(
+            _("%(u)s is not in your team; hand over to yourself or someone you manage (an administrator can hand "
+              "over to anyone).") % {"u": target},
+            field="to_user_id",
+            code="not_in_team",
+        )  # fmt: skip
+    return target
+
+
+def _chosen(book: list[selectors.BookAccount], account_ids: list[int] | None, person: User) -> list[Any]:
+    if account_ids is None:
+        return book
+    wanted = {int(a) for a in account_ids if str(a).isdigit()}
+    if not wanted or len(wanted) != len(set(account_ids)):
+        raise ValidationFailed(_("Choose at least one account."), field="account_ids", code="required")
+    by_id = {b.account.pk: b for b in book}
+    missing = sorted(wanted - set(by_id))
+    if missing:
+        raise ValidationFailed(
+            _("Not at the top of %(u)s's book: account %(ids)s. Choose from the accounts listed.")
+            % {"u": person, "ids": ", ".join(str(i) for i in missing)},
+            field="account_ids",
+            code="not_on_book",
+        )
+    return [b for b in book if b.account.pk in wanted]
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _relationships_dry_run(actor: User, from_user: User, to_user: User, roots: list[int]) -> int:
+    """How many relationship rows would move: the relationships service run in a savepoint rolled back."""
+    if not roots:
+        return 0
+    moved = 0
+    try:
+        with transaction.atomic():
+            moved = relationships_reassign(
+                actor=actor, from_user_id=from_user.pk, to_user_id=to_user.pk, account_ids=roots, reason="preview"
+            )
+            raise _Rollback
+    except _Rollback:
+        pass
+    return moved
+
+
+def handover_preview(
+    *, actor: User, from_user_id: Any, to_user_id: Any = None, account_ids: list[int] | None = None
+) -> HandoverPreview:
+    """What handing ``from_user``'s work (all of it, or the chosen top accounts of their book) to ``to_user``
+    would move, per account. Without ``to_user_id``: the person's book and what they hold (no relationship
+    count). Refuses, as :func:`handover_perform` would, a colleague who cannot take the work over."""
+    _require_manager(actor)
+    from_user = _from_user(actor, from_user_id)
+    to_user = _to_user(actor, from_user, to_user_id) if to_user_id not in (None, "") else None
+    book = _chosen(selectors.handover_book(actor=actor, person=from_user), account_ids, from_user)
+    _plan_counts_safe(actor, book, from_user, to_user)
+    relationships = None
+    if to_user is not None:
+        relationships = _relationships_dry_run(actor, from_user, to_user, [b.account.pk for b in book])
+        _check_judgements(to_user, relationships)
+    return HandoverPreview(
+        from_user=from_user,
+        to_user=to_user,
+        book=book,
+        whole_book=account_ids is None,
+        relationships=relationships,
+    )
+
+
+def _plan_counts_safe(actor: User, book: list[Any], from_user: User, to_user: User | None) -> None:
+    """Plan work counts for the preview (a dry run; with no colleague chosen, no classification check)."""
+    ids = selectors.book_subtree_ids(book)
+    if not ids:
+        return
+    counts = plan_work_reassign(
+        actor=actor,
+        from_user_id=from_user.pk,
+        to_user_id=(to_user.pk if to_user is not None else actor.pk),
+        account_ids=ids,
+        dry_run=True,
+    )
+    _spread(book, counts)
+
+
+def _spread(book: list[Any], counts: dict[int, dict[str, int]]) -> None:
+    roots = selectors.root_for(book, selectors.account_ancestors_map(list(counts)))
+    by_root = {b.account.pk: b for b in book}
+    for aid, c in counts.items():
+        b = by_root.get(roots.get(aid, aid))
+        if b is not None:
+            b.plans += c["plans"]
+            b.objectives += c["objectives"]
+            b.tactics += c["tactics"]
+            b.actions += c["actions"]
+
+
+def _check_judgements(to_user: User, relationships: int) -> None:
+    if relationships and not can_see_judgements(to_user):
+        raise ValidationFailed(
+            _("%(u)s's role may not see relationship assessments, and %(n)d relationship rows would move; choose a "
+              "colleague who may.") % {"u": to_user, "n": relationships},
+            field="to_user_id",
+            code="user_cannot_see",
+        )  # fmt: skip
+
+
+def handover_perform(
+    *,
+    actor: User,
+    from_user_id: Any,
+    to_user_id: Any,
+    account_ids: list[int] | None = None,
+    reason: str,
+) -> Handover:
+    """Hand over, all or nothing, in one audited transaction; returns the recorded :class:`Handover`.
+
+    Order: relationship rows and plan work first (while the leaver's accounts are still in everyone's view),
+    then account ownership, then team memberships (the leaver's current memberships end yesterday — access ends
+    at once — and the colleague joins with the same team role from today, unless they already hold it)."""
+    _require_manager(actor)
+    reason = (reason or "").replace("\x00", "").strip()
+    errors: list[FieldError] = []
+    if not reason:
+        errors.append(FieldError("reason", "required", _("Say why (e.g. “Kim moves to the West territory”).")))
+    if len(reason) > 255:
+        errors.append(FieldError("reason", "max_length", _("At most 255 characters.")))
+    if errors:
+        raise ValidationFailed(errors[0].message, errors=errors)
+    from_user = _from_user(actor, from_user_id)
+    to_user = _to_user(actor, from_user, to_user_id)
+    today = timezone.localdate()
+    with audit_action(actor=actor, action="handover.handover.perform", reason=reason):
+        book = _chosen(selectors.handover_book(actor=actor, person=from_user), account_ids, from_user)
+        if not book:
+            raise RuleViolation(
+                _("%(u)s holds no account you can see: there is nothing to hand over.") % {"u": from_user},
+                code="nothing_to_hand_over",
+            )
+        roots = [b.account.pk for b in book]
+        relationships = relationships_reassign(
+            actor=actor, from_user_id=from_user.pk, to_user_id=to_user.pk, account_ids=roots, reason=reason
+        )
+        _check_judgements(to_user, relationships)
+        _spread(
+            book,
+            plan_work_reassign(
+                actor=actor,
+                from_user_id=from_user.pk,
+                to_user_id=to_user.pk,
+                account_ids=selectors.book_subtree_ids(book),
+                reason=reason,
+            ),
+        )
+        held_roles = set(
+            AccountTeamMember.objects.filter(user_id=to_user.pk, account_id__in=selectors.book_subtree_ids(book))
+            .filter(start_date__lte=today)
+            .exclude(end_date__lt=today)
+            .values_list("account_id", "role")
+        )
+        for b in book:
+            for account in [b.account, *b.below]:
+                if account.owner_id == from_user.pk:
+                    account_services.account_update(actor=actor, account=account.pk, owner_id=to_user.pk, reason=reason)
+            for m in b.memberships:
+                account_services.account_team_member_end(actor=actor, member=m.pk, reason=reason)
+                if (m.account_id, m.role) not in held_roles:
+                    account_services.account_team_member_add(
+                        actor=actor, account=m.account_id, user_id=to_user.pk, role=m.role, reason=reason
+                    )
+                    held_roles.add((m.account_id, m.role))
+        preview = HandoverPreview(
+            from_user=from_user, to_user=to_user, book=book, whole_book=account_ids is None, relationships=relationships
+        )
+        totals = preview.totals
+        handover = Handover.objects.create(
+            performed_by=actor,
+            from_user=from_user,
+            to_user=to_user,
+            reason=reason,
+            whole_book=account_ids is None,
+            counts=totals,
+        )
+        HandoverAccount.objects.bulk_create(
+            [
+                HandoverAccount(
+                    handover=handover,
+                    account=b.account,
+                    counts={**b.counts(), "accounts_below": len(b.below)},
+                )
+                for b in book
+            ]
+        )
+    return handover
+
+
+def handover_report_start(*, actor: User, handover_id: Any, account_id: Any = None) -> Job:
+    """Start the handover report (PDF) of one account of a handover — or of all its accounts — as a job."""
+    from openkam.core.services import job_start
+
+    handover = selectors.handover_get(actor=actor, handover_id=handover_id)
+    accounts = selectors.handover_accounts(actor=actor, handover=handover)
+    if account_id not in (None, ""):
+        accounts = [a for a in accounts if str(a.account_id) == str(account_id)]
+        if not accounts:
+            raise NotFound(_("This handover did not cover that account."), code="account_not_found")
+    if not accounts:
+        raise RuleViolation(_("None of this handover's accounts is visible to you."), code="nothing_to_report")
+    if len(accounts) == 1:
+        label = _("Handover report: %(a)s") % {"a": accounts[0].account.name}
+    else:
+        label = _("Handover report: %(n)d accounts of %(u)s") % {"n": len(accounts), "u": handover.from_user}
+    return job_start(
+        actor=actor,
+        kind="handover.report",
+        label=label,
+        params={"handover_id": handover.pk, "account_ids": [a.account_id for a in accounts]},
+    )

@@ -1,5 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from openkam.handover import views
 
 app_name = "handover"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/report/", views.report, name="report"),
+]

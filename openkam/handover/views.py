@@ -1,1 +1,114 @@
-"""views of the handover app."""
+"""Handover pages: choose whose work and to whom, preview what moves, hand over; past handovers and reports."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from openkam.core.errors import DomainError, NotFound
+from openkam.core.forms import apply_domain_error
+from openkam.core.models import User
+from openkam.core.ui import paginate
+from openkam.handover import selectors, services
+from openkam.handover.forms import HandoverForm, ReportForm
+
+
+def _manager(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    if not selectors.handover_can_manage(user):
+        raise DjangoPermissionDenied(_("Only KAM leads and administrators hand work over."))
+    return user
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """The handover page. GET ``?from_user=`` shows the person's book; POST ``step=preview`` shows what moves;
+    POST ``step=perform`` (with the confirmation ticked) hands over and opens the handover's page."""
+    actor = _manager(request)
+    data = request.POST if request.method == "POST" else (request.GET if "from_user" in request.GET else None)
+    book: list[selectors.BookAccount] = []
+    raw_from = data.get("from_user") if data is not None else None
+    if raw_from:
+        try:
+            person = selectors.handover_person_get(actor=actor, user_id=raw_from)
+            book = selectors.handover_book(actor=actor, person=person)
+        except NotFound:
+            book = []
+    choices = [(b.account.pk, b.account.name) for b in book]
+    form = HandoverForm(data, actor=actor, book_ids=choices)
+    preview = None
+    if data is not None and form.is_valid():
+        cd = form.cleaned_data
+        account_ids = cd["accounts"] or None
+        try:
+            preview = services.handover_preview(
+                actor=actor, from_user_id=cd["from_user"], to_user_id=cd["to_user"], account_ids=account_ids
+            )
+            if request.method == "POST" and request.POST.get("step") == "perform":
+                if not cd["confirm"]:
+                    form.add_error("confirm", _("Tick the box to confirm you checked the preview."))
+                else:
+                    handover = services.handover_perform(
+                        actor=actor,
+                        from_user_id=cd["from_user"],
+                        to_user_id=cd["to_user"],
+                        account_ids=account_ids,
+                        reason=cd["reason"],
+                    )
+                    messages.success(
+                        request,
+                        _("The work of %(f)s is now with %(t)s. Download the handover reports below.")
+                        % {"f": handover.from_user, "t": handover.to_user},
+                    )
+                    return redirect("handover:detail", handover.pk)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+    page = paginate(request, selectors.handover_list(actor=actor), per_page=15)
+    return render(
+        request,
+        "handover/home.html",
+        {"form": form, "book": book, "preview": preview, "handovers": page, "page_obj": page},
+    )
+
+
+@login_required
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    assert isinstance(user, User)
+    try:
+        handover = selectors.handover_get(actor=user, handover_id=pk)
+    except NotFound:
+        raise Http404 from None
+    accounts = selectors.handover_accounts(actor=user, handover=handover)
+    return render(request, "handover/detail.html", {"handover": handover, "accounts": accounts})
+
+
+@login_required
+@require_POST
+def report(request: HttpRequest, pk: int) -> HttpResponse:
+    """Start the report (PDF) of one account (``account``) or of all accounts of a handover; answers the job's
+    progress card (HTMX) or goes back to the handover's page."""
+    user = request.user
+    assert isinstance(user, User)
+    form = ReportForm(request.POST)
+    account = form.cleaned_data.get("account") if form.is_valid() else None
+    try:
+        job = services.handover_report_start(actor=user, handover_id=pk, account_id=account)
+    except NotFound:
+        raise Http404 from None
+    except DomainError as exc:
+        if request.htmx:  # type: ignore[attr-defined]
+            return HttpResponse(format_html('<div class="alert alert-danger small">{}</div>', exc.message))
+        messages.error(request, exc.message)
+        return redirect("handover:detail", pk)
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "core/_job.html", {"job": job})
+    messages.info(request, _("The report is being prepared: see My jobs."))
+    return redirect("handover:detail", pk)
