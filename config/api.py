@@ -10,6 +10,7 @@ from openkam.evaluation.api import router as evaluation_router
 from openkam.handover.api import router as handover_router
 from openkam.market_access.api import router as market_access_router
 from openkam.plans.api import router as plans_router
+from openkam.plans.api_exports import router as plan_exports_router
 from openkam.portfolio.api import router as portfolio_router
 from openkam.relationships.api import router as relationships_router
 from openkam.stakeholders.api import router as stakeholders_router
@@ -20,6 +21,7 @@ api.add_router("/stakeholders/nppes", nppes_router)
 api.add_router("/stakeholders", stakeholders_router)
 api.add_router("/portfolio", portfolio_router)
 api.add_router("/plans", plans_router)
+api.add_router("/plans", plan_exports_router)  # exports, customer version, Excel import
 api.add_router("/interactions", activities_router)
 api.add_router("/evaluation", evaluation_router)
 api.add_router("/relationships", relationships_router)

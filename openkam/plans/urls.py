@@ -22,3 +22,12 @@ urlpatterns = [
     path("actions/<int:action_id>/delete/", views.action_delete, name="action_delete"),
     path("actions/<int:action_id>/status/", views.action_status, name="action_status"),
 ]
+
+# exports, the customer version and the Excel import (openkam/plans/views_exports.py)
+from openkam.plans import views_exports  # noqa: E402
+
+urlpatterns += [
+    path("<int:pk>/export/<str:fmt>/", views_exports.plan_export, name="export"),
+    path("<int:pk>/customer/", views_exports.plan_customer_view, name="customer"),
+    path("<int:pk>/import/", views_exports.plan_import, name="import"),
+]
