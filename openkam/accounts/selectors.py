@@ -222,6 +222,26 @@ def account_children(*, actor: User, account: Account) -> QuerySet[Account]:
     )
 
 
+def _child_rollup_query(
+    *, account: Account, rows: QuerySet[Any], account_field: str = "account", count: str = "pk"
+) -> QuerySet[Any]:
+    """The grouped query of :func:`account_child_rollup`: ``(_child, _n)`` rows."""
+    prefix = f"{account_field}__" if account_field else ""
+    child_index = len(account.ancestors) + 1  # where a direct child sits in a descendant's ``ancestors``
+    child = Case(
+        When(**{f"{prefix}parent_id": account.pk}, then=F(f"{prefix}id")),
+        default=F(f"{prefix}ancestors__{child_index}"),
+        output_field=BigIntegerField(),
+    )
+    return (
+        rows.filter(**{f"{prefix}ancestors__contains": [account.pk]})
+        .order_by()
+        .annotate(_child=child)
+        .values("_child")
+        .annotate(_n=Count(count, distinct=True))
+    )
+
+
 def account_child_rollup(
     *, account: Account, rows: QuerySet[Any], account_field: str = "account", count: str = "pk"
 ) -> dict[int, int]:
@@ -231,28 +251,40 @@ def account_child_rollup(
     (``""`` when the rows are accounts); returns ``{child_id: number of distinct <count>}`` counting the
     rows at the child itself and everywhere below it. Used for "stakeholders / open plans per child".
     """
-    prefix = f"{account_field}__" if account_field else ""
-    child_index = len(account.ancestors) + 1  # where a direct child sits in a descendant's ``ancestors``
-    child = Case(
-        When(**{f"{prefix}parent_id": account.pk}, then=F(f"{prefix}id")),
-        default=F(f"{prefix}ancestors__{child_index}"),
-        output_field=BigIntegerField(),
-    )
-    grouped = (
-        rows.filter(**{f"{prefix}ancestors__contains": [account.pk]})
-        .order_by()
-        .annotate(_child=child)
-        .values("_child")
-        .annotate(_n=Count(count, distinct=True))
-        .values_list("_child", "_n")
-    )
-    return dict(grouped)
+    grouped = _child_rollup_query(account=account, rows=rows, account_field=account_field, count=count)
+    return dict(grouped.values_list("_child", "_n"))
+
+
+def account_child_rollups(
+    *, account: Account, descendants: bool = True, **rollups: tuple[QuerySet[Any], str]
+) -> dict[str, dict[int, int]]:
+    """Several :func:`account_child_rollup` figures in ONE statement (a ``UNION ALL`` of the grouped
+    queries): ``rollups`` maps a name to ``(rows, count)`` — rows pointing to an Account through
+    ``account``, counting distinct ``count`` — and, with ``descendants``, ``"descendants"`` is the number
+    of accounts below each child (not counting the child itself). Returns ``{name: {child_id: n}}``."""
+    parts: list[QuerySet[Any]] = []
+    names: list[str] = []
+    if descendants:
+        below_children = Account.objects.filter(depth__gt=len(account.ancestors) + 1)
+        parts.append(_child_rollup_query(account=account, rows=below_children, account_field=""))
+        names.append("descendants")
+    for name, (rows, count) in rollups.items():
+        parts.append(_child_rollup_query(account=account, rows=rows, count=count))
+        names.append(name)
+    out: dict[str, dict[int, int]] = {name: {} for name in names}
+    if not parts:
+        return out
+    tagged = [q.annotate(_kind=Value(i, output_field=IntegerField())).values_list("_kind", "_child", "_n")
+              for i, q in enumerate(parts)]  # fmt: skip
+    union = tagged[0].union(*tagged[1:], all=True) if len(tagged) > 1 else tagged[0]
+    for kind, child, n in union:
+        out[names[kind]][child] = n
+    return out
 
 
 def account_descendant_counts(*, account: Account) -> dict[int, int]:
     """``{child_id: number of accounts below that child}`` for each direct child (one query)."""
-    below_children = Account.objects.filter(depth__gt=len(account.ancestors) + 1)
-    return account_child_rollup(account=account, rows=below_children, account_field="")
+    return account_child_rollups(account=account)["descendants"]
 
 
 def _is_current() -> Case:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("options/", views.account_options, name="options"),
     path("<int:pk>/", views.account_detail, name="detail"),
     path("<int:pk>/history/", views.account_history, name="history"),
+    path("<int:pk>/positions/", views.account_positions_more, name="positions"),
     path("<int:pk>/edit/", views.account_edit, name="edit"),
     path("<int:pk>/move/", views.account_move, name="move"),
     path("<int:pk>/team/add/", views.team_member_add, name="team_add"),

@@ -7,6 +7,7 @@ Thin: parse input → call selectors/services → render. Account 360 composes o
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -41,7 +42,8 @@ from openkam.stakeholders.selectors import account_positions, account_positions_
 
 # Plans still being worked (everything but closed), in lifecycle order.
 OPEN_PLAN_STATUSES = ("draft", "in_review", "approved", "active")
-POSITIONS_SHOWN = 50
+POSITIONS_SHOWN = 20  # on the page; the rest a page at a time (HTMX "Show more")
+POSITIONS_PAGE = 100
 PLANS_SHOWN = 10
 INTERACTIONS_SHOWN = 10
 HISTORY_SHOWN = 50
@@ -180,6 +182,41 @@ def _count_each(account: Account, **querysets: QuerySet[Any]) -> dict[str, int]:
     return dict(zip(counts, row, strict=True))
 
 
+def _url_maker(name: str) -> Callable[[int], str | None]:
+    """``pk → URL`` of a one-id URL name, reversed once (not once per row: a list of 40–100 rows would spend
+    milliseconds in ``{% url %}``); ``None`` for each row when that area offers no such page."""
+    marker = 2_147_483_647
+    try:
+        pattern = reverse(name, args=[marker])
+    except NoReverseMatch:
+        return lambda pk: None
+    head, tail = pattern.split(str(marker), 1)
+    return lambda pk: f"{head}{int(pk)}{tail}"
+
+
+def _position_page(actor: User, account: Account, *, offset: int, limit: int) -> list[Any]:
+    """A page of the stakeholders card (positions here and below), each row with ``stakeholder_url``."""
+    rows: list[Any] = list(account_positions_first(actor=actor, account=account, limit=limit, offset=offset))
+    stakeholder_url = _url_maker("stakeholders:detail")
+    for p in rows:
+        p.stakeholder_url = stakeholder_url(p.stakeholder_id)
+    return rows
+
+
+def _more_positions(account: Account, *, shown: int, total: int) -> dict[str, Any] | None:
+    """The "Show more" control under the stakeholders card: where the next page starts and how many rows it
+    and all the rest hold; None when every position is shown."""
+    if shown >= total:
+        return None
+    return {
+        "url": reverse("accounts:positions", args=[account.pk]),
+        "offset": shown,
+        "next": min(POSITIONS_PAGE, total - shown),
+        "remaining": total - shown,
+        "total": total,
+    }
+
+
 @login_required
 @require_GET
 def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -192,17 +229,22 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     open_plans = plan_list(
         actor=actor, account=account, include_descendants=True, statuses=OPEN_PLAN_STATUSES, with_completion=False
     )
-    descendants = selectors.account_descendant_counts(account=account)
-    stakeholders_per_child = selectors.account_child_rollup(
-        account=account, rows=current_positions, count="stakeholder_id"
+    rollups = (  # accounts, current stakeholders and open plans below each child, in one statement
+        selectors.account_child_rollups(
+            account=account, stakeholders=(current_positions, "stakeholder_id"), plans=(open_plans, "pk")
+        )
+        if children
+        else {}
     )
-    plans_per_child = selectors.account_child_rollup(account=account, rows=open_plans)
+    account_url = _url_maker("accounts:detail")
     for child in children:
-        child.descendant_count = descendants.get(child.pk, 0)  # type: ignore[attr-defined]
-        child.stakeholder_count = stakeholders_per_child.get(child.pk, 0)  # type: ignore[attr-defined]
-        child.open_plan_count = plans_per_child.get(child.pk, 0)  # type: ignore[attr-defined]
+        child.url = account_url(child.pk)  # type: ignore[attr-defined]
+        child.descendant_count = rollups["descendants"].get(child.pk, 0)  # type: ignore[attr-defined]
+        child.stakeholder_count = rollups["stakeholders"].get(child.pk, 0)  # type: ignore[attr-defined]
+        child.open_plan_count = rollups["plans"].get(child.pk, 0)  # type: ignore[attr-defined]
+    descendants = rollups.get("descendants", {})
 
-    positions = list(account_positions_first(actor=actor, account=account, limit=POSITIONS_SHOWN))
+    positions = _position_page(actor, account, offset=0, limit=POSITIONS_SHOWN)
     recent_since = timezone.now() - dt.timedelta(days=90)
     figures = _count_each(
         account,
@@ -213,6 +255,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
     positions_total = figures.pop("positions_total")
+    positions_more = _more_positions(account, shown=len(positions), total=positions_total)
 
     team_ctx = _team_context(request, account)
     aff_ctx = _affiliation_context(request, account)
@@ -228,6 +271,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         },
         "positions": positions,
         "positions_total": positions_total,
+        "positions_more": positions_more,
         "plans": list(open_plans.only(*_PLAN_ROW_FIELDS)[:PLANS_SHOWN]),
         "interactions": list(account_interactions_latest(actor=actor, account=account, limit=INTERACTIONS_SHOWN)),
         "committees": _committees(actor, account),
@@ -238,6 +282,28 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         **aff_ctx,
     }
     return render(request, "accounts/detail.html", context)
+
+
+@login_required
+@require_GET
+def account_positions_more(request: HttpRequest, pk: int) -> HttpResponse:
+    """The next page of Account 360's stakeholders card (``?offset=``), same order and columns: table rows
+    and the next "Show more" control, for HTMX to put in place of the control that asked for them. Without
+    JavaScript, the rows on a page of their own."""
+    actor = _actor(request)
+    account = _get_account(request, pk)
+    offset = max(0, _int(request.GET.get("offset")) or 0)
+    positions = _position_page(actor, account, offset=offset, limit=POSITIONS_PAGE)
+    total = account_positions(actor=actor, account=account, include_descendants=True).count()
+    context = {
+        "account": account,
+        "positions": positions,
+        "positions_more": _more_positions(account, shown=offset + len(positions), total=total),
+        "positions_total": total,
+        "offset": offset,
+    }
+    template = "accounts/_position_rows.html" if getattr(request, "htmx", False) else "accounts/positions.html"
+    return render(request, template, context)
 
 
 # --- create / edit / move -------------------------------------------------------------------------

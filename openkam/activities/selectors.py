@@ -66,10 +66,13 @@ def _with_details(qs: QuerySet[Interaction], actor: User) -> QuerySet[Interactio
 
 
 def day_range(since: date | None, until: date | None) -> tuple[datetime | None, datetime | None]:
-    """Calendar days (inclusive, in the current time zone) → ``[start, end)`` datetimes."""
+    """Calendar days (inclusive, in the current time zone) → ``[start, end)`` datetimes.
+
+    ``until`` = the last representable day (9999-12-31, "no end") is open-ended: the day after it does not
+    exist, so it means no upper bound rather than an overflow."""
     tz = timezone.get_current_timezone()
     start = datetime.combine(since, time.min, tzinfo=tz) if since else None
-    end = datetime.combine(until + timedelta(days=1), time.min, tzinfo=tz) if until else None
+    end = datetime.combine(until + timedelta(days=1), time.min, tzinfo=tz) if until and until < date.max else None
     return start, end
 
 

@@ -348,3 +348,47 @@ def test_affiliation_add_and_end(world, web):
 def test_account_360_shows_the_evaluation_card(world, web):
     page = web("kam").get(f"/accounts/{world.idn.pk}/").content.decode()
     assert 'data-testid="tier-card"' in page and "Not assessed yet." in page
+
+
+def test_account_360_stakeholders_card_shows_a_first_page_and_the_rest_on_demand(world, web):
+    """The card lists the first positions (own first, current first) and a "Show more" control that fetches
+    the next page in place (HTMX) — every position is reachable, in the same order, each exactly once."""
+    from openkam.accounts.views import POSITIONS_PAGE, POSITIONS_SHOWN
+
+    populate(world, 11)  # 11 × (11 + 1) = 132 positions below the IDN, one vacated per hospital
+    client = web("kam")
+    page = client.get(f"/accounts/{world.idn.pk}/")
+    body = html(page)
+    total = page.context["positions_total"]
+    assert total == 132 and body.count('data-testid="position-row"') == POSITIONS_SHOWN
+    more_url = f"/accounts/{world.idn.pk}/positions/?offset={POSITIONS_SHOWN}"
+    assert f'hx-get="{more_url}"' in body and "132 positions, here and below" in body
+    seen = [p.pk for p in page.context["positions"]]
+    fragment = client.get(more_url, **HTMX)
+    assert fragment.status_code == 200 and "<html" not in html(fragment)
+    seen += [p.pk for p in fragment.context["positions"]]
+    assert html(fragment).count('data-testid="position-row"') == POSITIONS_PAGE
+    nxt = fragment.context["positions_more"]
+    assert nxt["offset"] == POSITIONS_SHOWN + POSITIONS_PAGE and nxt["remaining"] == total - len(seen)
+    last = client.get(f"/accounts/{world.idn.pk}/positions/?offset={nxt['offset']}", **HTMX)
+    seen += [p.pk for p in last.context["positions"]]
+    assert last.context["positions_more"] is None and 'data-testid="positions-more"' not in html(last)
+    from openkam.stakeholders.selectors import account_positions
+
+    expected = list(account_positions(actor=world.users["kam"], account=world.idn).values_list("pk", flat=True))
+    assert seen == expected  # the same order as one list, nothing twice, nothing missing
+    assert "<html" in html(client.get(more_url))  # without JavaScript: a page of its own
+    assert web("kam2").get(more_url).status_code == 404
+    assert client.get(f"/accounts/{world.idn.pk}/positions/?offset=abc", **HTMX).status_code == 200
+
+
+def test_account_360_positions_page_query_count_is_constant(world, web):
+    populate(world, 2)
+    client = web("kam")
+    with CaptureQueriesContext(connection) as small:
+        client.get(f"/accounts/{world.idn.pk}/positions/?offset=0", **HTMX)
+    populate(world, 12)
+    with CaptureQueriesContext(connection) as big:
+        resp = client.get(f"/accounts/{world.idn.pk}/positions/?offset=0", **HTMX)
+    assert len(resp.context["positions"]) > 100 - 1
+    assert len(big.captured_queries) == len(small.captured_queries)
