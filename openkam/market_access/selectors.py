@@ -24,6 +24,8 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -347,6 +349,22 @@ def _previous_status() -> Subquery:
     return Subquery(prev.order_by("-effective_from").values("status")[:1])
 
 
+# The status a product-wide record replaced when the account had no earlier record of its own: the one inherited
+# from the nearest account above (scope "members") in force the day before.
+_INHERITED_PREVIOUS = RawSQL(
+    f"""(SELECT f2.status FROM accounts_account a
+        CROSS JOIN LATERAL unnest(a.ancestors) WITH ORDINALITY AS u(anc, n)
+        JOIN market_access_formularystatus f2 ON f2.account_id = u.anc
+        WHERE a.id = market_access_formularystatus.account_id AND f2.scope = '{FormularyScope.MEMBERS}'
+          AND f2.indication_id IS NULL AND market_access_formularystatus.indication_id IS NULL
+          AND f2.product_id = market_access_formularystatus.product_id
+          AND f2.effective_from < market_access_formularystatus.effective_from
+          AND (f2.effective_to IS NULL OR f2.effective_to >= market_access_formularystatus.effective_from - 1)
+        ORDER BY u.n DESC, (f2.source = '{FormularySource.ENTERED}') DESC LIMIT 1)""",
+    [],
+)
+
+
 def formulary_changes(
     *, accounts: QuerySet[Account], since: dt.date, until: dt.date, limit: int | None = LIST_LIMIT
 ) -> tuple[list[FormularyChange], Counter[tuple[str, int]]]:
@@ -357,7 +375,7 @@ def formulary_changes(
         FormularyStatus.objects.filter(
             account_id__in=accounts.order_by().values("pk"), effective_from__gte=since, effective_from__lte=until
         )
-        .annotate(previous=_previous_status())
+        .annotate(previous=Coalesce(_previous_status(), _INHERITED_PREVIOUS))
         .select_related("account", "product", "committee")
         .only(
             "id",

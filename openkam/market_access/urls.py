@@ -1,5 +1,17 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from openkam.market_access import views
 
 app_name = "market_access"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("accounts/<int:account_id>/", views.account, name="account"),
+    path("accounts/<int:account_id>/record/", views.record, name="record"),
+    path("accounts/<int:account_id>/protocols/new/", views.protocol_create, name="protocol_create"),
+    path("accounts/<int:account_id>/import/", views.fhir_import, name="import"),
+    path("accounts/<int:account_id>/panel/", views.account_panel, name="account_panel"),
+    path("protocols/<int:protocol_id>/", views.protocol, name="protocol"),
+    path("plans/<int:plan_id>/panel/", views.plan_panel, name="plan_panel"),
+    path("plans/<int:plan_id>/targets/", views.target_set, name="target_set"),
+]
