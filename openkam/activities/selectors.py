@@ -273,3 +273,24 @@ def interaction_linkable_tactics(*, actor: User, account: Account) -> QuerySet[T
         )
         .order_by("-objective__plan__period_start", "objective__plan__name", "objective__position", "position", "id")
     )
+
+
+def account_stakeholder_contacts(
+    *, actor: User, account: Account, since: datetime | None = None
+) -> tuple[dict[int, tuple[datetime, int]], int]:
+    """Contact figures per stakeholder from the visible interactions at ``account`` (from an access-checked
+    selector) and below it, in two grouped queries: ``({stakeholder_id: (last contact, interactions since
+    since)}, visible interactions since ``since`` that name at least one stakeholder)``. For the relationship
+    map (last contact) and the coverage analysis (share of our interactions per stakeholder)."""
+    from django.db.models import Count, Max
+
+    links = InteractionStakeholder.objects.filter(
+        interaction__account_id__in=account_subtree(account=account),
+        interaction__classification__in=sorted(visible_classifications(actor)),
+    )
+    recent = Q(interaction__occurred_at__gte=since) if since is not None else Q()
+    rows = links.values("stakeholder_id").annotate(last=Max("interaction__occurred_at"), n=Count("pk", filter=recent))
+    out = {r["stakeholder_id"]: (r["last"], r["n"]) for r in rows.order_by()}
+    total_qs = links.filter(recent) if since is not None else links
+    total = total_qs.order_by().values("interaction_id").distinct().count()
+    return out, total

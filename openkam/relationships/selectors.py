@@ -1,1 +1,1018 @@
-"""selectors of the relationships app."""
+"""Relationship reads: the relationship map of an account, its coverage analysis, assessment history, the
+personal-data record of one stakeholder and the handover summary of an account.
+
+Access: the account comes from ``account_get`` (out of scope → 404); everything below a visible account is
+visible. Stances, influence, decision roles from assessments, relationship strengths, owners and judgement
+links (influences, conflicts with) are commercial judgements: only readers who see commercial records get
+them (``can_see_judgements``); a medical reader gets the organisation (people, positions, committees,
+reports-to and peer links). A country's privacy rule hides stance labels and the direction of influence for
+people of that country, whatever the reader.
+
+An assessment belongs to the account it was made at. The map of an account shows, per person, the
+assessment made at that account, else the one at the nearest account above it, else the most recent one
+made at an account below it (``from_account`` tells which). Strengths and owners resolve the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from openkam.accounts.models import Account
+from openkam.accounts.selectors import account_get, account_subtree
+from openkam.activities.selectors import account_stakeholder_contacts
+from openkam.core.access import sees_all_accounts, visible_classifications
+from openkam.core.errors import NotFound, ValidationFailed
+from openkam.core.models import Classification, User
+from openkam.relationships.models import (
+    JUDGEMENT_LINK_KINDS,
+    RELATIONSHIP_THRESHOLD,
+    AssessmentOwner,
+    CountryPrivacyRule,
+    DecisionDomain,
+    Influence,
+    InfluenceLink,
+    LinkKind,
+    RelationshipSettings,
+    RelationshipStrength,
+    StakeholderAssessment,
+    Stance,
+    Strength,
+)
+from openkam.stakeholders.models import DecisionRole, Position
+from openkam.stakeholders.selectors import committees_deciding_for, stakeholder_get, stakeholder_scope
+
+KEY_ROLES = frozenset({DecisionRole.DECISION_MAKER, DecisionRole.APPROVER, DecisionRole.CHAMPION})
+VACANCY_DAYS = 365  # a role ended longer ago than this is history, not a vacancy on the map
+
+
+def can_see_judgements(actor: User) -> bool:
+    """Stances, influence, decision roles, strengths, owners and judgement links are commercial records."""
+    return Classification.COMMERCIAL in visible_classifications(actor)
+
+
+def _label(choices: Any, value: Any) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value)
+
+
+# --- reference data and settings ------------------------------------------------------------------
+def domain_list(*, actor: User | None = None, include_inactive: bool = False) -> list[DecisionDomain]:
+    """The decision domains (standard first, then admin-defined), active ones unless ``include_inactive``."""
+    qs = DecisionDomain.objects.all()
+    if not include_inactive:
+        qs = qs.filter(is_active=True)
+    return list(qs.order_by("position", "name", "pk"))
+
+
+def domain_get(*, actor: User, domain_id: int) -> DecisionDomain:
+    d = DecisionDomain.objects.filter(pk=domain_id).first()
+    if d is None:
+        raise NotFound(_("No such decision domain."), code="domain_not_found")
+    return d
+
+
+def settings_get() -> RelationshipSettings:
+    """The coverage thresholds (the defaults when nobody has changed them)."""
+    return RelationshipSettings.objects.filter(pk=1).first() or RelationshipSettings(pk=1)
+
+
+def privacy_rule_list(*, actor: User) -> list[CountryPrivacyRule]:
+    return list(CountryPrivacyRule.objects.order_by("country"))
+
+
+def privacy_rules_for(countries: Iterable[str]) -> dict[str, CountryPrivacyRule]:
+    wanted = sorted({c for c in countries if c})
+    if not wanted:
+        return {}
+    return {r.country: r for r in CountryPrivacyRule.objects.filter(country__in=wanted)}
+
+
+def privacy_rule_for(country: str) -> CountryPrivacyRule | None:
+    return CountryPrivacyRule.objects.filter(country=(country or "").upper()).first()
+
+
+# --- resolution of per-account rows ---------------------------------------------------------------
+def _priority(account: Account) -> dict[int, int]:
+    """Lower is better: the account itself, then its ancestors nearest first; accounts below come last."""
+    order = {account.pk: 0}
+    for i, a in enumerate(reversed(account.ancestors or []), start=1):
+        order[a] = i
+    return order
+
+
+def _rank(order: dict[int, int], account_id: int) -> int:
+    return order.get(account_id, 1000)
+
+
+def _context_accounts_q(account: Account, field: str = "account_id") -> Q:
+    return Q(**{f"{field}__in": account_subtree(account=account)}) | Q(
+        **{f"{field}__in": list(account.ancestors or [])}
+    )
+
+
+# --- the map --------------------------------------------------------------------------------------
+@dataclass
+class MapFilters:
+    department: int | None = None
+    committee: int | None = None
+    domain: int | None = None
+
+
+def _person_name(row: dict[str, Any], prefix: str = "stakeholder__") -> str:
+    parts = [row.get(f"{prefix}prefix") or "", row.get(f"{prefix}first_name") or "", row.get(f"{prefix}last_name")]
+    name = " ".join(p for p in parts if p)
+    cred = row.get(f"{prefix}credentials") or ""
+    return f"{name}, {cred}" if cred else name
+
+
+def _user_name(u: dict[str, Any]) -> str:
+    full = f"{u.get('first_name') or ''} {u.get('last_name') or ''}".strip()
+    return full or u.get("username") or "?"
+
+
+def relationship_map(
+    *, actor: User, account_id: int, filters: MapFilters | None = None, with_contacts: bool = True
+) -> dict[str, Any]:
+    """Everything the relationship map of an account shows, as JSON-ready data, in a constant number of
+    queries: people with a current position at the account or below (nodes), vacated roles, links between
+    the people on the map, the assessment, owners and strengths of each person (for readers who may see
+    judgements), our team members with a relationship, the committees deciding here, and last contact.
+
+    ``filters`` keep the people of one department (an account below), one committee (current seat) or one
+    decision domain (in their assessment); links are kept between the people left."""
+    account = account_get(actor=actor, account_id=account_id)
+    filters = filters or MapFilters()
+    judge = can_see_judgements(actor)
+    today = timezone.localdate()
+    order = _priority(account)
+
+    pos_rows: list[dict[str, Any]] = list(
+        Position.objects.filter(account_id__in=account_subtree(account=account))  # type: ignore[arg-type]
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=today - dt.timedelta(days=VACANCY_DAYS)))
+        .values(
+            "pk",
+            "stakeholder_id",
+            "account_id",
+            "committee_id",
+            "committee_role",
+            "title",
+            "role_in_decision",
+            "is_primary",
+            "valid_from",
+            "valid_to",
+            "account__name",
+            "account__depth",
+            "account__type",
+            "stakeholder__prefix",
+            "stakeholder__first_name",
+            "stakeholder__last_name",
+            "stakeholder__credentials",
+            "stakeholder__country",
+            "stakeholder__kind",
+            "stakeholder__privacy_restricted",
+            "stakeholder__erased_at",
+            "committee__name",
+        )
+        .order_by("-is_primary", "account__depth", "valid_from", "pk")
+    )
+    current = [p for p in pos_rows if p["valid_to"] is None or p["valid_to"] > today]
+    held = {(p["account_id"], p["title"]) for p in current}
+    people: dict[int, dict[str, Any]] = {}
+    for p in current:
+        sid = p["stakeholder_id"]
+        node = people.get(sid)
+        if node is None:
+            node = people[sid] = {
+                "id": sid,
+                "name": _person_name(p),
+                "title": p["title"],
+                "account_id": p["account_id"],
+                "account": p["account__name"],
+                "position_id": p["pk"],
+                "position_role": p["role_in_decision"],
+                "country": p["stakeholder__country"],
+                "kind": p["stakeholder__kind"],
+                "privacy_restricted": p["stakeholder__privacy_restricted"],
+                "erased": p["stakeholder__erased_at"] is not None,
+                "accounts": set(),
+                "committees": [],
+            }
+        node["accounts"].add(p["account_id"])
+        if p["committee_id"]:
+            node["committees"].append(
+                {"id": p["committee_id"], "name": p["committee__name"], "role": p["committee_role"] or "member"}
+            )
+            if node["position_role"] == DecisionRole.UNKNOWN:
+                node["position_role"] = p["role_in_decision"]
+    vacancies = []
+    for p in pos_rows:
+        if p in current or (p["account_id"], p["title"]) in held:
+            continue
+        held.add((p["account_id"], p["title"]))
+        vacancies.append(
+            {
+                "position_id": p["pk"],
+                "title": p["title"],
+                "account_id": p["account_id"],
+                "account": p["account__name"],
+                "committee": p["committee__name"],
+                "role": p["role_in_decision"],
+                "role_label": _label(DecisionRole, p["role_in_decision"]),
+                "since": p["valid_to"].isoformat() if p["valid_to"] else None,
+                "former_id": p["stakeholder_id"],
+                "former": _person_name(p),
+            }
+        )
+
+    ids = list(people)
+    ctx = _context_accounts_q(account)
+    assessments: dict[int, dict[str, Any]] = {}
+    owners: dict[int, list[int]] = defaultdict(list)
+    strengths: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
+    if judge and ids:
+        best: dict[int, tuple[tuple[int, float], dict[str, Any]]] = {}
+        a_rows: list[dict[str, Any]] = list(
+            StakeholderAssessment.objects.filter(ctx, stakeholder_id__in=ids, superseded_at__isnull=True)
+            .values(
+                "pk",
+                "stakeholder_id",
+                "account_id",
+                "decision_role",
+                "domain_ids",
+                "stance",
+                "influence",
+                "effective_from",
+                "account__name",
+            )
+            .order_by()  # type: ignore[arg-type]
+        )
+        for row in a_rows:
+            key = (_rank(order, row["account_id"]), -row["effective_from"].timestamp())
+            if row["stakeholder_id"] not in best or key < best[row["stakeholder_id"]][0]:
+                best[row["stakeholder_id"]] = (key, row)
+        assessments = {sid: row for sid, (_k, row) in best.items()}
+        own_best: dict[int, int] = {}
+        for o in AssessmentOwner.objects.filter(ctx, stakeholder_id__in=ids).values(
+            "stakeholder_id", "account_id", "user_id"
+        ):
+            r = _rank(order, o["account_id"])
+            sid = o["stakeholder_id"]
+            if sid not in own_best or r < own_best[sid]:
+                own_best[sid], owners[sid] = r, []
+            if r == own_best[sid] and o["user_id"] not in owners[sid]:
+                owners[sid].append(o["user_id"])
+        st_best: dict[tuple[int, int], tuple[int, float]] = {}
+        for s in RelationshipStrength.objects.filter(ctx, stakeholder_id__in=ids).values(
+            "stakeholder_id", "account_id", "user_id", "current", "desired", "updated_at"
+        ):
+            k = (s["stakeholder_id"], s["user_id"])
+            key2 = (_rank(order, s["account_id"]), -s["updated_at"].timestamp())
+            if k not in st_best or key2 < st_best[k]:
+                st_best[k] = key2
+                strengths[s["stakeholder_id"]][s["user_id"]] = (s["current"], s["desired"])
+
+    rules = privacy_rules_for(n["country"] for n in people.values())
+    domains = domain_list(actor=actor, include_inactive=True)
+    domain_names = {d.pk: d.name for d in domains}
+    contacts: dict[int, tuple[dt.datetime, int]] = {}
+    interactions_12m = 0
+    if with_contacts and ids:
+        since = timezone.now() - dt.timedelta(days=365)
+        contacts, interactions_12m = account_stakeholder_contacts(actor=actor, account=account, since=since)
+
+    # links between the people on the map (both ends current here)
+    links = []
+    if ids:
+        link_qs = InfluenceLink.objects.filter(from_stakeholder_id__in=ids, to_stakeholder_id__in=ids)
+        if not judge:
+            link_qs = link_qs.exclude(kind__in=sorted(JUDGEMENT_LINK_KINDS))
+        link_rows = link_qs.values("pk", "from_stakeholder_id", "to_stakeholder_id", "kind", "strength", "directional")
+        for lrow in link_rows:
+            directional = lrow["directional"]
+            if directional and lrow["kind"] == LinkKind.INFLUENCES:
+                for end in (lrow["from_stakeholder_id"], lrow["to_stakeholder_id"]):
+                    rule = rules.get(people[end]["country"])
+                    if rule is not None and not rule.allow_directional_influence:
+                        directional = False
+            links.append(
+                {
+                    "id": lrow["pk"],
+                    "source": lrow["from_stakeholder_id"],
+                    "target": lrow["to_stakeholder_id"],
+                    "kind": lrow["kind"],
+                    "strength": lrow["strength"],
+                    "directional": directional,
+                }
+            )
+
+    # team members with a relationship or ownership (coverage matrix columns)
+    team_ids = sorted({u for per in strengths.values() for u in per} | {u for us in owners.values() for u in us})
+    users: dict[int, dict[str, Any]] = {
+        u["pk"]: dict(u)
+        for u in User.objects.filter(pk__in=team_ids).values("pk", "username", "first_name", "last_name", "is_active")
+    }
+
+    nodes = []
+    for sid, n in people.items():
+        a: dict[str, Any] | None = assessments.get(sid)
+        rule = rules.get(n["country"])
+        stance_allowed = rule is None or rule.allow_stance
+        role = (a["decision_role"] if a and a["decision_role"] != DecisionRole.UNKNOWN else None) or n["position_role"]
+        stance = a["stance"] if a and stance_allowed else None
+        last, recent = contacts.get(sid, (None, 0))
+        per_user = strengths.get(sid, {})
+        best_strength = max((c for c, _d in per_user.values()), default=None)
+        node = {
+            "id": sid,
+            "name": n["name"],
+            "title": n["title"],
+            "account_id": n["account_id"],
+            "account": n["account"],
+            "inherited": n["account_id"] != account.pk,
+            "position_id": n["position_id"],
+            "accounts": sorted(n["accounts"]),
+            "committees": n["committees"],
+            "privacy_restricted": n["privacy_restricted"],
+            "stance_allowed": stance_allowed,
+            "last_contact": timezone.localtime(last).date().isoformat() if last else None,
+            "interactions_12m": recent,
+            "assessed": a is not None,
+        }
+        if judge:
+            node.update(
+                {
+                    "role": role,
+                    "role_label": _label(DecisionRole, role),
+                    "stance": stance,
+                    "stance_label": _label(Stance, stance) if stance is not None else None,
+                    "influence": a["influence"] if a else None,
+                    "influence_label": _label(Influence, a["influence"]) if a and a["influence"] else None,
+                    "domains": list(a["domain_ids"]) if a else [],
+                    "domain_names": [domain_names.get(d, "?") for d in (a["domain_ids"] if a else [])],
+                    "assessed_at": a["account_id"] if a else None,
+                    "assessed_at_name": a["account__name"] if a else None,
+                    "owners": owners.get(sid, []),
+                    "strengths": {str(u): list(v) for u, v in per_user.items()},
+                    "best_strength": best_strength,
+                }
+            )
+        nodes.append(node)
+
+    # filters
+    keep: set[int] | None = None
+    if filters.department:
+        dept = Account.objects.filter(pk=filters.department).filter(
+            Q(pk=account.pk) | Q(ancestors__contains=[account.pk])
+        )
+        below = (
+            set(
+                Account.objects.filter(
+                    Q(pk__in=dept.values("pk")) | Q(ancestors__contains=[filters.department])
+                ).values_list("pk", flat=True)
+            )
+            if dept.exists()
+            else set()
+        )
+        keep = {n["id"] for n in nodes if below.intersection(n["accounts"])}
+    if filters.committee:
+        members = {n["id"] for n in nodes if any(c["id"] == filters.committee for c in n["committees"])}
+        keep = members if keep is None else keep & members
+    if filters.domain and judge:
+        in_domain = {n["id"] for n in nodes if filters.domain in n.get("domains", [])}
+        keep = in_domain if keep is None else keep & in_domain
+    if keep is not None:
+        nodes = [n for n in nodes if n["id"] in keep]
+        links = [lk for lk in links if lk["source"] in keep and lk["target"] in keep]
+
+    nodes.sort(key=lambda n: (-(n.get("influence") or 0), n["name"]))
+    committees = [
+        {
+            "id": c.pk,
+            "name": c.name,
+            "account": c.account.name,
+            "kind": c.kind,
+            "member_count": c.member_count,  # type: ignore[attr-defined]
+            "next_meeting": c.next_meeting.isoformat() if c.next_meeting else None,
+        }
+        for c in committees_deciding_for(actor=actor, account=account, include_below=True)
+    ]
+    departments = list(
+        Account.objects.filter(ancestors__contains=[account.pk]).order_by("depth", "name").values("pk", "name", "type")
+    )
+    return {
+        "account": {"id": account.pk, "name": account.name, "country": account.country},
+        "judgements": judge,
+        "nodes": nodes,
+        "links": links,
+        "vacancies": vacancies,
+        "team": [
+            {"id": uid, "name": _user_name(users[uid]), "active": users[uid]["is_active"]}
+            for uid in team_ids
+            if uid in users
+        ],
+        "committees": committees,
+        "domains": [{"id": d.pk, "name": d.name, "active": d.is_active} for d in domains],
+        "departments": [{"id": d["pk"], "name": d["name"]} for d in departments],
+        "filters": {"department": filters.department, "committee": filters.committee, "domain": filters.domain},
+        "interactions_12m": interactions_12m,
+    }
+
+
+def org_chart(*, map_data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Trees built from reports-to links of the map (roots: people who report to nobody on the map but
+    have someone reporting to them), as nested ``{"name", "id", "children"}`` for an ECharts tree."""
+    names = {n["id"]: n for n in map_data["nodes"]}
+    boss: dict[int, int] = {}
+    for lk in map_data["links"]:
+        if lk["kind"] == LinkKind.REPORTS_TO and lk["source"] not in boss:
+            boss[lk["source"]] = lk["target"]
+    children: dict[int, list[int]] = defaultdict(list)
+    for sub, sup in boss.items():
+        children[sup].append(sub)
+
+    def build(pid: int, seen: frozenset[int]) -> dict[str, Any]:
+        n = names[pid]
+        kids = [
+            build(c, seen | {c}) for c in sorted(children.get(pid, []), key=lambda x: names[x]["name"]) if c not in seen
+        ]
+        return {"id": pid, "name": n["name"], "title": n["title"], "stance": n.get("stance"), "children": kids}
+
+    roots = [p for p in children if p not in boss or boss[p] not in names]
+    # cycles of reports-to (bad data) still show: pick the smallest id of a cycle as root
+    reached: set[int] = set()
+
+    def mark(pid: int) -> None:
+        stack = [pid]
+        while stack:
+            x = stack.pop()
+            if x in reached:
+                continue
+            reached.add(x)
+            stack.extend(children.get(x, []))
+
+    for r in roots:
+        mark(r)
+    for p in sorted(children):
+        if p not in reached:
+            roots.append(p)
+            mark(p)
+    return [build(r, frozenset({r})) for r in sorted(roots, key=lambda x: -len(children.get(x, [])))]
+
+
+# --- coverage -------------------------------------------------------------------------------------
+def _pagerank(graph: nx.DiGraph, alpha: float = 0.85, iterations: int = 60, tol: float = 1.0e-8) -> dict[Any, float]:
+    """PageRank by power iteration on a weighted digraph (``networkx.pagerank`` needs SciPy, which we do not
+    ship; this is the same algorithm as networkx's pure-Python reference implementation)."""
+    n = graph.number_of_nodes()
+    if n == 0:
+        return {}
+    rank = dict.fromkeys(graph, 1.0 / n)
+    out_weight = {u: sum(d.get("weight", 1.0) for _v, d in graph[u].items()) for u in graph}
+    dangling = [u for u, w in out_weight.items() if w == 0]
+    for _i in range(iterations):
+        last = rank
+        rank = dict.fromkeys(graph, (1.0 - alpha) / n)
+        dangle = alpha * sum(last[u] for u in dangling) / n
+        for u in graph:
+            share = alpha * last[u] / out_weight[u] if out_weight[u] else 0.0
+            for v, d in graph[u].items():
+                rank[v] += share * d.get("weight", 1.0)
+            rank[u] += 0.0
+        for u in rank:
+            rank[u] += dangle
+        if sum(abs(rank[u] - last[u]) for u in rank) < n * tol:
+            break
+    return rank
+
+
+def network_centrality(
+    *, nodes: list[int], links: list[dict[str, Any]], samples: int = 64
+) -> dict[int, dict[str, float]]:
+    """PageRank (influence flows to whom people report and from whom they are influenced) and betweenness
+    (who bridges groups; sampled with ``samples`` pivots, seeded, when the network is larger) per person."""
+    directed = nx.DiGraph()
+    directed.add_nodes_from(nodes)
+    undirected = nx.Graph()
+    undirected.add_nodes_from(nodes)
+    for lk in links:
+        a, b, w = lk["source"], lk["target"], float(lk["strength"])
+        if lk["kind"] == LinkKind.CONFLICTS_WITH:
+            continue  # a conflict carries no influence
+        undirected.add_edge(a, b)
+        if not lk["directional"]:
+            directed.add_edge(a, b, weight=w)
+            directed.add_edge(b, a, weight=w)
+        elif lk["kind"] == LinkKind.INFLUENCES:  # a influences b: b's vote points to a
+            directed.add_edge(b, a, weight=w)
+        else:  # reports to: the report points to the boss
+            directed.add_edge(a, b, weight=w)
+    pr = _pagerank(directed)
+    k = samples if undirected.number_of_nodes() > samples else None
+    bc = nx.betweenness_centrality(undirected, k=k, seed=7, normalized=True) if undirected.number_of_edges() else {}
+    return {n: {"pagerank": pr.get(n, 0.0), "betweenness": bc.get(n, 0.0)} for n in nodes}
+
+
+def _url(name: str, *args: Any, query: str = "") -> str:
+    return reverse(name, args=args) + (f"?{query}" if query else "")
+
+
+def relationship_coverage(
+    *,
+    actor: User,
+    account_id: int,
+    internal_share: int | None = None,
+    stakeholder_share: int | None = None,
+    key_person_days: int | None = None,
+    map_data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Coverage of an account's decision-makers by our team, with plain-language findings — each naming the
+    place to fix it (``url``). Thresholds default to the relationship settings. Findings (``code``):
+
+    ``committee_no_decision_maker``, ``domain_unmapped``, ``domain_no_relationship``,
+    ``champion_single_contact``, ``blocker_outranks``, ``single_threaded_member``,
+    ``single_threaded_stakeholder``, ``key_person_left``, ``key_person_not_reached``, ``hidden_influencer``.
+
+    Readers who may not see judgements (medical) get the counts of the organisation only, no findings."""
+    settings = settings_get()
+    internal_share = internal_share if internal_share is not None else settings.internal_share_limit
+    stakeholder_share = stakeholder_share if stakeholder_share is not None else settings.stakeholder_share_limit
+    key_person_days = key_person_days if key_person_days is not None else settings.key_person_days
+    for field, value, lo, hi in (
+        ("internal_share", internal_share, 1, 100),
+        ("stakeholder_share", stakeholder_share, 1, 100),
+        ("key_person_days", key_person_days, 1, 3650),
+    ):
+        if not isinstance(value, int) or not lo <= value <= hi:
+            raise ValidationFailed(
+                _("%(f)s must be a whole number from %(lo)s to %(hi)s.") % {"f": field, "lo": lo, "hi": hi},
+                field=field,
+                code="out_of_range",
+            )
+    m = map_data if map_data is not None else relationship_map(actor=actor, account_id=account_id)
+    account = m["account"]
+    aid = account["id"]
+    nodes = m["nodes"]
+    judge = m["judgements"]
+    summary: dict[str, Any] = {
+        "people": len(nodes),
+        "vacancies": len(m["vacancies"]),
+        "committees": len(m["committees"]),
+        "links": len(m["links"]),
+    }
+    if not judge:
+        return {"account": account, "summary": summary, "findings": [], "judgements": False, "thresholds": {}}
+
+    today = timezone.localdate()
+    map_url = _url("relationships:map", aid)
+    covered = {n["id"] for n in nodes if (n["best_strength"] or 0) >= RELATIONSHIP_THRESHOLD}
+    by_id = {n["id"]: n for n in nodes}
+    team = {t["id"]: t["name"] for t in m["team"]}
+    findings: list[dict[str, Any]] = []
+
+    def add(code: str, severity: str, text: str, url: str, action: str, **extra: Any) -> None:
+        findings.append({"code": code, "severity": severity, "text": text, "url": url, "action": action, **extra})
+
+    def edit_url(sid: int) -> str:
+        return _url("relationships:map", aid, query=f"edit={sid}")
+
+    # 1. committees with no identified decision maker
+    members: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for n in nodes:
+        for c in n["committees"]:
+            members[c["id"]].append(n)
+    for c in m["committees"]:
+        seats = members.get(c["id"], [])
+        if not any(n["role"] == DecisionRole.DECISION_MAKER for n in seats):
+            text = (
+                _("Nobody on “%(c)s” (%(n)s current members) is identified as a decision maker.")
+                % {"c": c["name"], "n": len(seats)}
+                if seats
+                else _("“%(c)s” decides for this account but none of its members is mapped.") % {"c": c["name"]}
+            )
+            add(
+                "committee_no_decision_maker",
+                "high",
+                text,
+                _url("stakeholders:committee_detail", c["id"]),
+                _("Open the committee"),
+                committee_id=c["id"],
+            )
+
+    # 2. decision domains without anyone mapped, or without a relationship
+    for d in m["domains"]:
+        if not d["active"]:
+            continue
+        in_domain = [n for n in nodes if d["id"] in n["domains"]]
+        url = _url("relationships:map", aid, query=f"domain={d['id']}")
+        if not in_domain:
+            add(
+                "domain_unmapped",
+                "medium",
+                _("Nobody is mapped to the %(d)s decisions of this account.") % {"d": d["name"]},
+                map_url,
+                _("Assess who decides on it"),
+                domain_id=d["id"],
+            )
+        elif not any(n["id"] in covered for n in in_domain):
+            add(
+                "domain_no_relationship",
+                "high",
+                _("We have no relationship with anyone in the %(d)s domain (%(n)s people mapped).")
+                % {"d": d["name"], "n": len(in_domain)},
+                url,
+                _("See the people of this domain"),
+                domain_id=d["id"],
+            )
+
+    # 3. champions known by one team member only
+    for n in nodes:
+        if n["role"] != DecisionRole.CHAMPION:
+            continue
+        knowers = [int(u) for u, (cur, _des) in n["strengths"].items() if cur >= RELATIONSHIP_THRESHOLD]
+        if len(knowers) == 1:
+            add(
+                "champion_single_contact",
+                "medium",
+                _("Champion %(p)s is known only by %(u)s: add a second contact.")
+                % {"p": n["name"], "u": team.get(knowers[0], "?")},
+                edit_url(n["id"]),
+                _("Add a relationship"),
+                stakeholder_id=n["id"],
+            )
+
+    # 4. blockers who outrank all our contacts
+    contact_influence = max((by_id[s]["influence"] or 0 for s in covered), default=0)
+    for n in nodes:
+        if n["role"] == DecisionRole.BLOCKER and (n["influence"] or 0) > contact_influence and n["id"] not in covered:
+            add(
+                "blocker_outranks",
+                "high",
+                _("Blocker %(p)s (influence %(i)s) outranks every one of our contacts (highest: %(c)s).")
+                % {
+                    "p": n["name"],
+                    "i": n["influence_label"] or "?",
+                    "c": _label(Influence, contact_influence) if contact_influence else _("none"),
+                },
+                edit_url(n["id"]),
+                _("Plan access to them"),
+                stakeholder_id=n["id"],
+            )
+
+    # 5a. single-threading: one team member holds too many of the relationships
+    holders: Counter[int] = Counter()
+    for n in nodes:
+        for u, (cur, _des) in n["strengths"].items():
+            if cur >= RELATIONSHIP_THRESHOLD:
+                holders[int(u)] += 1
+    total_rel = sum(holders.values())
+    if total_rel >= 3 and holders:
+        uid, count = holders.most_common(1)[0]
+        share = round(100 * count / total_rel)
+        if share > internal_share:
+            add(
+                "single_threaded_member",
+                "high",
+                _("%(u)s holds %(s)s%% of this account's relationships (%(c)s of %(t)s; limit %(l)s%%).")
+                % {"u": team.get(uid, "?"), "s": share, "c": count, "t": total_rel, "l": internal_share},
+                _url("relationships:map", aid, query="view=matrix"),
+                _("Open the coverage matrix"),
+                user_id=uid,
+                share=share,
+            )
+
+    # 5b. single-threading: one stakeholder receives too many of our interactions (last 12 months)
+    total = m["interactions_12m"]
+    busiest = max(nodes, key=lambda n: (n["interactions_12m"], -n["id"]), default=None)
+    if total >= 5 and busiest is not None:
+        sid, count = busiest["id"], busiest["interactions_12m"]
+        share = round(100 * count / total)
+        if share > stakeholder_share:
+            name = busiest["name"]
+            add(
+                "single_threaded_stakeholder",
+                "high",
+                _(
+                    "%(p)s took part in %(s)s%% of our interactions with this account in the last 12 months "
+                    "(%(c)s of %(t)s; limit %(l)s%%)."
+                )
+                % {"p": name, "s": share, "c": count, "t": total, "l": stakeholder_share},
+                map_url,
+                _("Broaden the contacts"),
+                stakeholder_id=sid,
+                share=share,
+            )
+
+    # 6. key-person risk: a key role vacated, a key person not reached
+    for v in m["vacancies"]:
+        if v["role"] in KEY_ROLES or v["committee"]:
+            add(
+                "key_person_left",
+                "high",
+                _("%(p)s left the role “%(t)s” at %(a)s on %(d)s: name the successor.")
+                % {"p": v["former"], "t": v["title"], "a": v["account"], "d": v["since"]},
+                _url("relationships:succeed", aid, v["position_id"]),
+                _("Name the successor"),
+                position_id=v["position_id"],
+            )
+    limit = today - dt.timedelta(days=key_person_days)
+    for n in nodes:
+        key = n["role"] in KEY_ROLES or (n["influence"] or 0) >= Influence.HIGH
+        if not key:
+            continue
+        last = dt.date.fromisoformat(n["last_contact"]) if n["last_contact"] else None
+        if last is None or last < limit:
+            text = (
+                _("Key person %(p)s has not been reached for %(d)s days (last contact %(l)s).")
+                % {"p": n["name"], "d": (today - last).days, "l": last.isoformat()}
+                if last
+                else _("Key person %(p)s has never been reached.") % {"p": n["name"]}
+            )
+            add(
+                "key_person_not_reached",
+                "medium",
+                text,
+                _url("activities:create", query=f"account={n['account_id']}&stakeholder={n['id']}"),
+                _("Log or plan a contact"),
+                stakeholder_id=n["id"],
+            )
+
+    # 7. hidden influencers: central in the network, nobody of ours knows them
+    centrality = network_centrality(nodes=[n["id"] for n in nodes], links=m["links"])
+    if len(nodes) >= 4 and m["links"]:
+        mean_pr = 1.0 / len(nodes)
+        ranked = sorted(centrality.items(), key=lambda kv: -kv[1]["pagerank"])
+        top_n = max(3, math.ceil(len(nodes) * 0.1))
+        top_pr = {sid for sid, _c in ranked[:top_n] if _c["pagerank"] >= 1.5 * mean_pr}
+        by_bc = sorted(centrality.items(), key=lambda kv: -kv[1]["betweenness"])
+        top_bc = {sid for sid, c in by_bc[:top_n] if c["betweenness"] > 0}
+        pr_rank = {sid: i for i, (sid, _c) in enumerate(ranked, start=1)}
+        hidden = [sid for sid in top_pr | top_bc if sid not in covered]
+        for sid in sorted(hidden, key=lambda s: pr_rank[s])[:5]:
+            n = by_id[sid]
+            add(
+                "hidden_influencer",
+                "medium",
+                _(
+                    "%(p)s is among the most connected people in this account's network (influence rank %(r)s of "
+                    "%(t)s) but none of our team has a relationship with them."
+                )
+                % {"p": n["name"], "r": pr_rank[sid], "t": len(nodes)},
+                edit_url(sid),
+                _("Add a relationship"),
+                stakeholder_id=sid,
+                pagerank=round(centrality[sid]["pagerank"], 5),
+                betweenness=round(centrality[sid]["betweenness"], 5),
+            )
+
+    severity = {"high": 0, "medium": 1, "low": 2}
+    findings.sort(key=lambda f: severity[f["severity"]])
+    assessed = [n for n in nodes if n["assessed"]]
+    summary.update(
+        {
+            "assessed": len(assessed),
+            "covered": len(covered),
+            "coverage_pct": round(100 * len(covered) / len(nodes)) if nodes else 0,
+            "decision_makers": sum(1 for n in nodes if n["role"] == DecisionRole.DECISION_MAKER),
+            "decision_makers_covered": sum(
+                1 for n in nodes if n["role"] == DecisionRole.DECISION_MAKER and n["id"] in covered
+            ),
+            "stances": {str(s.value): sum(1 for n in nodes if n["stance"] == s.value) for s in Stance},
+            "team": len(m["team"]),
+            "findings": len(findings),
+        }
+    )
+    top = sorted(centrality.items(), key=lambda kv: -kv[1]["pagerank"])[:10]
+    return {
+        "account": account,
+        "judgements": True,
+        "summary": summary,
+        "findings": findings,
+        "thresholds": {
+            "internal_share": internal_share,
+            "stakeholder_share": stakeholder_share,
+            "key_person_days": key_person_days,
+        },
+        "central": [
+            {"id": sid, "name": by_id[sid]["name"], **{k: round(v, 5) for k, v in c.items()}}
+            for sid, c in top
+            if sid in by_id
+        ],
+    }
+
+
+# --- one stakeholder at one account -----------------------------------------------------------------
+def assessment_current(*, actor: User, account_id: int, stakeholder_id: int) -> StakeholderAssessment | None:
+    """The current assessment made at this account (not resolved from others), or None."""
+    account = account_get(actor=actor, account_id=account_id)
+    stakeholder_get(actor=actor, stakeholder_id=stakeholder_id)
+    return StakeholderAssessment.objects.filter(
+        account_id=account.pk, stakeholder_id=stakeholder_id, superseded_at__isnull=True
+    ).first()
+
+
+def assessment_history(*, actor: User, account_id: int, stakeholder_id: int) -> list[StakeholderAssessment]:
+    """Every version of the assessment of a stakeholder at an account and the accounts above it, newest
+    first (with who recorded it) — the movement of the stakeholder over time."""
+    if not can_see_judgements(actor):
+        return []
+    account = account_get(actor=actor, account_id=account_id)
+    stakeholder_get(actor=actor, stakeholder_id=stakeholder_id)
+    return list(
+        StakeholderAssessment.objects.filter(
+            Q(account_id=account.pk) | Q(account_id__in=list(account.ancestors or [])), stakeholder_id=stakeholder_id
+        )
+        .select_related("recorded_by", "account")
+        .order_by("-effective_from", "-pk")
+    )
+
+
+def stakeholder_card(*, actor: User, account_id: int, stakeholder_id: int) -> dict[str, Any]:
+    """One person as the map's side panel shows them: their node, history, strengths by member, links."""
+    m = relationship_map(actor=actor, account_id=account_id)
+    node = next((n for n in m["nodes"] if n["id"] == stakeholder_id), None)
+    if node is None:
+        raise NotFound(_("This person holds no current position at this account."), code="stakeholder_not_on_map")
+    names = {n["id"]: n["name"] for n in m["nodes"]}
+    links = [
+        {
+            **lk,
+            "other": names.get(lk["target"] if lk["source"] == stakeholder_id else lk["source"]),
+            "outgoing": lk["source"] == stakeholder_id,
+        }
+        for lk in m["links"]
+        if stakeholder_id in (lk["source"], lk["target"])
+    ]
+    return {
+        "map": m,
+        "node": node,
+        "links": links,
+        "history": assessment_history(actor=actor, account_id=account_id, stakeholder_id=stakeholder_id),
+    }
+
+
+def link_get(*, actor: User, link_id: int) -> InfluenceLink:
+    """One link between two people the actor may see (judgement links only for readers of judgements)."""
+    visible = stakeholder_scope(actor=actor).values("pk")
+    qs = InfluenceLink.objects.filter(pk=link_id, from_stakeholder_id__in=visible, to_stakeholder_id__in=visible)
+    if not can_see_judgements(actor):
+        qs = qs.exclude(kind__in=sorted(JUDGEMENT_LINK_KINDS))
+    link = qs.select_related("from_stakeholder", "to_stakeholder").first()
+    if link is None:
+        raise NotFound(_("No such link."), code="link_not_found")
+    return link
+
+
+# --- for other apps: personal-data export and handover ----------------------------------------------
+def _visible_account_ids(actor: User, ids: Iterable[int]) -> set[int]:
+    from openkam.accounts.selectors import account_scope
+
+    ids = set(ids)
+    if not ids or sees_all_accounts(actor):
+        return ids
+    return set(account_scope(actor=actor).filter(pk__in=ids).values_list("pk", flat=True))
+
+
+def stakeholder_relationship_record(*, actor: User, stakeholder_id: int) -> dict[str, Any]:
+    """Everything this app holds about one stakeholder (assessments with every version, owners, strengths,
+    links with evidence, decision domains) as JSON-serialisable data — for a personal-data export. Rows at
+    accounts the actor may not see are left out; compliance and admin see all."""
+    s = stakeholder_get(actor=actor, stakeholder_id=stakeholder_id)
+    if not can_see_judgements(actor):
+        raise NotFound(_("No such stakeholder."), code="stakeholder_not_found")
+    rows = list(
+        StakeholderAssessment.objects.filter(stakeholder_id=s.pk)
+        .select_related("account", "recorded_by")
+        .order_by("account_id", "-effective_from", "-pk")
+    )
+    owners = list(AssessmentOwner.objects.filter(stakeholder_id=s.pk).select_related("account", "user"))
+    strengths = list(RelationshipStrength.objects.filter(stakeholder_id=s.pk).select_related("account", "user"))
+    visible = _visible_account_ids(
+        actor, [*(r.account_id for r in rows), *(o.account_id for o in owners), *(x.account_id for x in strengths)]
+    )
+    domain_names = {d.pk: d.name for d in domain_list(actor=actor, include_inactive=True)}
+    links = list(
+        InfluenceLink.objects.filter(Q(from_stakeholder_id=s.pk) | Q(to_stakeholder_id=s.pk))
+        .select_related("from_stakeholder", "to_stakeholder")
+        .order_by("pk")
+    )
+
+    def who(u: Any) -> str | None:
+        return u.get_username() if u is not None else None
+
+    domains_used = sorted({domain_names.get(d, str(d)) for r in rows for d in r.domain_ids if r.account_id in visible})
+    return {
+        "stakeholder_id": s.pk,
+        "assessments": [
+            {
+                "id": r.pk,
+                "account_id": r.account_id,
+                "account": r.account.name,
+                "decision_role": r.decision_role,
+                "decision_domains": [domain_names.get(d, str(d)) for d in r.domain_ids],
+                "stance": r.stance,
+                "stance_label": _label(Stance, r.stance) if r.stance is not None else None,
+                "influence": r.influence,
+                "note": r.note,
+                "effective_from": r.effective_from.isoformat(),
+                "superseded_at": r.superseded_at.isoformat() if r.superseded_at else None,
+                "recorded_by": who(r.recorded_by),
+            }
+            for r in rows
+            if r.account_id in visible
+        ],
+        "owners": [
+            {"account_id": o.account_id, "account": o.account.name, "user": who(o.user), "since": o.since.isoformat()}
+            for o in owners
+            if o.account_id in visible
+        ],
+        "strengths": [
+            {
+                "account_id": x.account_id,
+                "account": x.account.name,
+                "user": who(x.user),
+                "current": x.current,
+                "current_label": _label(Strength, x.current),
+                "desired": x.desired,
+                "desired_label": _label(Strength, x.desired),
+                "note": x.note,
+                "updated_at": x.updated_at.isoformat(),
+            }
+            for x in strengths
+            if x.account_id in visible
+        ],
+        "links": [
+            {
+                "id": lk.pk,
+                "kind": lk.kind,
+                "direction": "outgoing" if lk.from_stakeholder_id == s.pk else "incoming",
+                "other_stakeholder_id": lk.to_stakeholder_id
+                if lk.from_stakeholder_id == s.pk
+                else lk.from_stakeholder_id,
+                "other": str(lk.to_stakeholder if lk.from_stakeholder_id == s.pk else lk.from_stakeholder),
+                "strength": lk.strength,
+                "directional": lk.directional,
+                "evidence": lk.evidence,
+                "created_at": lk.created_at.isoformat(),
+            }
+            for lk in links
+        ],
+        "decision_domains": domains_used,
+    }
+
+
+def account_relationship_summary(*, actor: User, account_id: int, limit: int = 15) -> dict[str, Any]:
+    """Key relationships of an account for a handover report: the ``limit`` most important people (key
+    roles and influence first) with role, stance, influence, owners and last contact, the coverage summary
+    and the findings."""
+    m = relationship_map(actor=actor, account_id=account_id)
+    cov = relationship_coverage(actor=actor, account_id=account_id, map_data=m)
+    team = {t["id"]: t["name"] for t in m["team"]}
+    role_weight = {
+        DecisionRole.DECISION_MAKER: 0,
+        DecisionRole.APPROVER: 1,
+        DecisionRole.CHAMPION: 2,
+        DecisionRole.BLOCKER: 3,
+        DecisionRole.GATEKEEPER: 4,
+        DecisionRole.INFLUENCER: 5,
+    }
+    nodes = m["nodes"]
+    if m["judgements"]:
+        nodes = sorted(nodes, key=lambda n: (role_weight.get(n["role"], 9), -(n["influence"] or 0), n["name"]))
+    key = []
+    for n in nodes[:limit]:
+        key.append(
+            {
+                "stakeholder_id": n["id"],
+                "name": n["name"],
+                "title": n["title"],
+                "account": n["account"],
+                "role": n.get("role_label"),
+                "stance": n.get("stance_label"),
+                "influence": n.get("influence_label"),
+                "owners": [team.get(u, "?") for u in n.get("owners", [])],
+                "relationships": {
+                    team.get(int(u), "?"): _label(Strength, c) for u, (c, _d) in n.get("strengths", {}).items()
+                },
+                "last_contact": n["last_contact"],
+            }
+        )
+    return {
+        "account": m["account"],
+        "key_relationships": key,
+        "summary": cov["summary"],
+        "findings": [{"code": f["code"], "severity": f["severity"], "text": str(f["text"])} for f in cov["findings"]],
+        "vacancies": m["vacancies"],
+    }

@@ -23,6 +23,8 @@ from openkam.stakeholders import selectors
 from openkam.stakeholders.models import (
     Committee,
     CommitteeKind,
+    CommitteeRole,
+    CommitteeScope,
     DecisionRole,
     Specialty,
     Stakeholder,
@@ -297,3 +299,32 @@ class CommitteeForm(BootstrapFormMixin, forms.Form):
     )
     next_meeting = forms.DateField(label=_("Next meeting"), required=False, widget=forms.DateInput())
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    scope = forms.ChoiceField(
+        label=_("Decides for"), choices=CommitteeScope.choices, initial=CommitteeScope.SUBTREE, required=False
+    )
+    scope_accounts = forms.TypedMultipleChoiceField(
+        label=_("Selected accounts (when it decides for selected accounts)"),
+        required=False,
+        coerce=int,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
+
+    def __init__(self, *args: Any, below: list[tuple[int, str]] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["scope_accounts"].choices = below or []  # type: ignore[attr-defined]
+
+    def clean_scope(self) -> str:
+        return self.cleaned_data.get("scope") or CommitteeScope.SUBTREE  # type: ignore[attr-defined]
+
+
+class CommitteeMemberForm(BootstrapFormMixin, forms.Form):
+    position = forms.TypedChoiceField(label=_("Person (current position in the committee's scope)"), coerce=int)
+    committee_role = forms.ChoiceField(label=_("Role on the committee"), choices=CommitteeRole.choices,
+                                       initial=CommitteeRole.MEMBER)  # fmt: skip
+    role_in_decision = forms.ChoiceField(label=_("Role in decision"), choices=DecisionRole.choices,
+                                         initial=DecisionRole.UNKNOWN)  # fmt: skip
+    valid_from = forms.DateField(label=_("Seat from"), required=False, widget=forms.DateInput())
+
+    def __init__(self, *args: Any, candidates: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["position"].choices = [("", "—"), *candidates]  # type: ignore[attr-defined]

@@ -101,9 +101,33 @@ class CommitteeKind(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class CommitteeScope(models.TextChoices):
+    """Which accounts of the hierarchy a committee decides for."""
+
+    SUBTREE = "subtree", _("This account and every account below it")
+    ACCOUNT = "account", _("This account only")
+    SELECTED = "selected", _("Selected accounts below it (and everything below those)")
+
+
+class CommitteeRole(models.TextChoices):
+    """A member's role on a committee (the seat), next to their role in the decision."""
+
+    CHAIR = "chair", _("Chair")
+    VICE_CHAIR = "vice_chair", _("Vice chair")
+    MEMBER = "member", _("Voting member")
+    SECRETARY = "secretary", _("Secretary")
+    ADVISOR = "advisor", _("Advisor (non-voting)")
+
+
 @audited()
 class Committee(TimeStamped):
-    """A decision-making unit of an account (P&T, value analysis, procurement...)."""
+    """A decision-making unit of an account (P&T, value analysis, procurement...).
+
+    ``scope`` says which accounts it decides for: a system-level P&T decides for every member hospital
+    (``subtree``), a hospital's ethics board for that hospital (``account``), a regional value-analysis
+    committee for some hospitals (``selected``, with :class:`CommitteeScopeAccount` rows). Members are
+    positions with ``committee`` set (their seat: ``committee_role``, ``valid_from``/``valid_to``).
+    """
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="committees")
     name = models.CharField(_("name"), max_length=200)
@@ -111,12 +135,34 @@ class Committee(TimeStamped):
     description = models.TextField(_("description"), blank=True)
     meeting_cadence = models.CharField(_("meeting cadence"), max_length=100, blank=True)
     next_meeting = models.DateField(_("next meeting"), null=True, blank=True)
+    scope = models.CharField(
+        _("decides for"),
+        max_length=10,
+        choices=CommitteeScope.choices,
+        default=CommitteeScope.SUBTREE,
+        db_default=CommitteeScope.SUBTREE,
+    )
 
     class Meta:
         ordering = ["account", "name"]
 
     def __str__(self) -> str:
         return self.name
+
+
+@audited()
+class CommitteeScopeAccount(models.Model):
+    """An account a ``selected``-scope committee decides for (with everything below it)."""
+
+    committee = models.ForeignKey(Committee, on_delete=models.CASCADE, related_name="scope_accounts")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["committee", "account"], name="committee_scope_unique")]
+        indexes = [models.Index(fields=["account"], name="committee_scope_account_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.committee_id} → {self.account_id}"
 
 
 class DecisionRole(models.TextChoices):
@@ -141,6 +187,9 @@ class Position(TimeStamped):
     stakeholder = models.ForeignKey(Stakeholder, on_delete=models.CASCADE, related_name="positions")
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="positions")
     committee = models.ForeignKey(Committee, null=True, blank=True, on_delete=models.SET_NULL, related_name="positions")
+    committee_role = models.CharField(
+        _("role on the committee"), max_length=12, choices=CommitteeRole.choices, blank=True, default="", db_default=""
+    )
     title = models.CharField(_("title"), max_length=200)
     role_in_decision = models.CharField(
         _("role in decision"), max_length=20, choices=DecisionRole.choices, default=DecisionRole.UNKNOWN

@@ -27,7 +27,14 @@ from openkam.accounts.selectors import account_scope, account_subtree
 from openkam.core.access import sees_all_accounts
 from openkam.core.errors import NotFound
 from openkam.core.models import User
-from openkam.stakeholders.models import Committee, Position, Specialty, Stakeholder
+from openkam.stakeholders.models import (
+    Committee,
+    CommitteeScope,
+    CommitteeScopeAccount,
+    Position,
+    Specialty,
+    Stakeholder,
+)
 
 
 def _current_q(prefix: str = "") -> Q:
@@ -228,10 +235,127 @@ def committee_list(
 
 
 def committee_get(*, actor: User, committee_id: int) -> Committee:
+    """One visible committee with its account and the ids of its selected scope accounts (``_scope_ids``)."""
     c = _committee_scope(actor).select_related("account").filter(pk=committee_id).first()
     if c is None:
         raise NotFound(_("No such committee."), code="committee_not_found")
+    c._scope_ids = list(  # type: ignore[attr-defined]
+        CommitteeScopeAccount.objects.filter(committee=c).order_by("pk").values_list("account_id", flat=True)
+    )
     return c
+
+
+def _scope_ids(committee: Committee) -> list[int]:
+    ids = getattr(committee, "_scope_ids", None)
+    if ids is None:
+        ids = list(CommitteeScopeAccount.objects.filter(committee=committee).values_list("account_id", flat=True))
+        committee._scope_ids = ids  # type: ignore[attr-defined]
+    return ids
+
+
+def committee_decides_for(*, committee: Committee, account: Account) -> bool:
+    """Whether ``committee`` decides for ``account``: its own account always; with scope ``subtree`` every
+    account below it; with ``selected`` the selected accounts and everything below them."""
+    if committee.account_id == account.pk:
+        return True
+    above = set(account.ancestors or [])
+    if committee.scope == CommitteeScope.SUBTREE:
+        return committee.account_id in above
+    if committee.scope == CommitteeScope.SELECTED:
+        return any(x == account.pk or x in above for x in _scope_ids(committee))
+    return False
+
+
+def committee_scope_text(*, committee: Committee) -> str:
+    """The scope in words, e.g. “Beacon Health System and every account below it”."""
+    name = committee.account.name
+    if committee.scope == CommitteeScope.ACCOUNT:
+        return _("%(a)s only") % {"a": name}
+    if committee.scope == CommitteeScope.SELECTED:
+        names = list(
+            Account.objects.filter(pk__in=_scope_ids(committee)).order_by("name").values_list("name", flat=True)
+        )
+        return _("%(a)s and %(list)s (with the accounts below them)") % {"a": name, "list": ", ".join(names) or "—"}
+    return _("%(a)s and every account below it") % {"a": name}
+
+
+def committee_scope_accounts(*, actor: User, committee: Committee) -> QuerySet[Account]:
+    """The selected accounts of a ``selected``-scope committee (from :func:`committee_get`), by name."""
+    return Account.objects.filter(pk__in=_scope_ids(committee)).order_by("name", "pk")
+
+
+def committees_deciding_for(*, actor: User, account: Account, include_below: bool = False) -> QuerySet[Committee]:
+    """Committees that decide for ``account`` (from an access-checked selector): its own, those above it
+    with a ``subtree`` scope, those above it that selected it or an account above it — and, with
+    ``include_below``, every committee of an account below it. Visible to the actor (``account`` is, and
+    committees above it are filtered through the scope). One query; annotated ``member_count``."""
+    above = list(account.ancestors or [])
+    decides = (
+        Q(account_id=account.pk)
+        | Q(account_id__in=above, scope=CommitteeScope.SUBTREE)
+        | Q(
+            account_id__in=above,
+            scope=CommitteeScope.SELECTED,
+            scope_accounts__account_id__in=[account.pk, *above],
+        )
+    )
+    if include_below:
+        decides |= Q(account_id__in=account_subtree(account=account, include_self=False))
+    qs = Committee.objects.filter(decides)
+    if above and not sees_all_accounts(actor):
+        qs = qs.filter(Q(account_id__in=account_subtree(account=account)) | Q(account__in=account_scope(actor=actor)))
+    ids = qs.values("pk")
+    return (
+        Committee.objects.filter(pk__in=ids)
+        .select_related("account")
+        .annotate(member_count=Count("positions", filter=_current_q("positions__"), distinct=True))
+        .order_by("account__depth", "account__name", "name", "pk")
+    )
+
+
+def committee_members(*, actor: User, committee: Committee, include_ended: bool = True) -> QuerySet[Position]:
+    """The seats of a committee (from :func:`committee_get`): current first (chair first), then past ones,
+    with person and account, annotated ``is_current``. Seats at accounts the actor cannot see are left out."""
+    qs = _visible_positions(actor).filter(committee_id=committee.pk)
+    if not include_ended:
+        qs = qs.filter(_current_q())
+    role_order = Case(
+        When(committee_role="chair", then=Value(0)),
+        When(committee_role="vice_chair", then=Value(1)),
+        When(committee_role="secretary", then=Value(3)),
+        default=Value(2),
+    )
+    return (
+        qs.select_related("stakeholder", "account")
+        .annotate(
+            is_current=Case(When(_current_q(), then=Value(True)), default=Value(False), output_field=BooleanField()),
+            role_order=role_order,
+        )
+        .order_by("-is_current", "role_order", "stakeholder__last_name", "stakeholder__first_name", "pk")
+    )
+
+
+def committee_member_candidates(*, actor: User, committee: Committee, q: str = "", limit: int = 50) -> list[Position]:
+    """Current positions (one per person, the primary first) at accounts the committee decides for, matching
+    every word of ``q`` — the people who can take a seat. At most ``limit``."""
+    c = committee
+    if c.scope == CommitteeScope.ACCOUNT:
+        where = Q(account_id=c.account_id)
+    elif c.scope == CommitteeScope.SELECTED:
+        where = Q(account_id=c.account_id)
+        for x in _scope_ids(c):
+            where |= Q(account_id__in=account_subtree(account=x))
+    else:
+        where = Q(account_id__in=account_subtree(account=c.account_id))
+    qs = _visible_positions(actor).filter(where).filter(_current_q()).filter(committee__isnull=True)
+    for word in (q or "").split():
+        qs = qs.filter(Q(stakeholder__first_name__icontains=word) | Q(stakeholder__last_name__icontains=word))
+    rows = list(
+        qs.select_related("stakeholder", "account")
+        .order_by("stakeholder__last_name", "stakeholder__first_name", "stakeholder_id", "-is_primary", "pk")
+        .distinct("stakeholder__last_name", "stakeholder__first_name", "stakeholder_id")[:limit]
+    )
+    return rows
 
 
 def committee_choices(*, actor: User, account: Account) -> QuerySet[Committee]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,13 +29,23 @@ from openkam.core.validators import validate_npi
 from openkam.stakeholders.models import (
     Committee,
     CommitteeKind,
+    CommitteeRole,
+    CommitteeScope,
+    CommitteeScopeAccount,
     DecisionRole,
     Position,
     Specialty,
     Stakeholder,
     StakeholderKind,
 )
-from openkam.stakeholders.selectors import committee_get, position_get, stakeholder_get, stakeholder_positions
+from openkam.stakeholders.selectors import (
+    committee_decides_for,
+    committee_get,
+    committee_scope_text,
+    position_get,
+    stakeholder_get,
+    stakeholder_positions,
+)
 
 STAKEHOLDER_FIELDS = frozenset(
     {
@@ -43,8 +54,12 @@ STAKEHOLDER_FIELDS = frozenset(
         "notes",
     }
 )  # fmt: skip
-POSITION_FIELDS = frozenset({"title", "role_in_decision", "committee", "is_primary", "valid_from", "valid_to"})
-COMMITTEE_FIELDS = frozenset({"name", "kind", "description", "meeting_cadence", "next_meeting"})
+POSITION_FIELDS = frozenset(
+    {"title", "role_in_decision", "committee", "committee_role", "is_primary", "valid_from", "valid_to"}
+)
+COMMITTEE_FIELDS = frozenset(
+    {"name", "kind", "description", "meeting_cadence", "next_meeting", "scope", "scope_accounts"}
+)
 _STRIPPED = frozenset({"prefix", "first_name", "last_name", "credentials", "npi", "email", "phone", "title", "name"})
 
 
@@ -89,16 +104,20 @@ def _specialty(value: Specialty | str | None) -> Specialty | None:
 
 
 def _committee_for(actor: User, committee: Committee | int | None, account: Account) -> Committee | None:
+    """The committee a position at ``account`` sits on: visible, and deciding for ``account`` (its scope)."""
     if committee in (None, ""):
         return None
     try:
         c = committee_get(actor=actor, committee_id=_pk(committee))
     except NotFound:
         raise ValidationFailed(_("No such committee."), field="committee", code="committee_not_found")
-    if c.account_id != account.pk and c.account_id not in account.ancestors:
+    if not committee_decides_for(committee=c, account=account):
         raise ValidationFailed(
-            _("The committee “%(c)s” belongs to another account; pick one of “%(a)s” or of an account above it.")
-            % {"c": c.name, "a": account.name},
+            _(
+                "“%(a)s” is outside the scope of “%(c)s” (it decides for %(scope)s): a member's position must be at "
+                "an account the committee decides for."
+            )
+            % {"a": account.name, "c": c.name, "scope": committee_scope_text(committee=c)},
             field="committee",
             code="committee_other_account",
         )
@@ -191,6 +210,12 @@ def _validate_position(p: Position) -> None:
         )
     if len(p.title) > 200:
         errors.append(FieldError("title", "max_length", _("A title has at most 200 characters.")))
+    if p.committee_role and p.committee_role not in CommitteeRole.values:
+        errors.append(
+            FieldError(
+                "committee_role", "invalid_choice", _("“%(v)s” is not a role on a committee.") % {"v": p.committee_role}
+            )
+        )
     _raise_collected(errors)
 
 
@@ -301,6 +326,7 @@ def position_add(
     valid_from: dt.date | None = None,
     valid_to: dt.date | None = None,
     committee: Committee | int | None = None,
+    committee_role: str = "",
     is_primary: bool = False,
     reason: str = "",
 ) -> Position:
@@ -317,6 +343,7 @@ def position_add(
         valid_from=valid_from or timezone.localdate(),
         valid_to=valid_to,
         is_primary=bool(is_primary),
+        committee_role=committee_role or "",
     )
     errors: list[FieldError] = []
     try:
@@ -327,6 +354,10 @@ def position_add(
         position.committee = _committee_for(actor, committee, acct)
     except ValidationFailed as exc:
         errors.extend(exc.errors)
+    if position.committee is not None and not position.committee_role:
+        position.committee_role = CommitteeRole.MEMBER
+    if position.committee is None:
+        position.committee_role = ""
     _raise_collected(errors)
     with audit_action(actor=actor, action="stakeholders.position.add", reason=reason):
         position.save()
@@ -345,7 +376,11 @@ def position_update(*, actor: User, position: Position | int, reason: str = "", 
     if "committee" in fields:
         fields["committee"] = _committee_for(actor, fields["committee"], p.account)
     for key, value in fields.items():
-        setattr(p, key, value)
+        setattr(p, key, "" if value is None and key == "committee_role" else value)
+    if p.committee_id is None:
+        p.committee_role = ""
+    elif not p.committee_role:
+        p.committee_role = CommitteeRole.MEMBER
     _validate_position(p)
     with audit_action(actor=actor, action="stakeholders.position.update", reason=reason):
         p.save()
@@ -392,7 +427,58 @@ def _validate_committee(c: Committee) -> None:
         errors.append(FieldError("kind", "invalid_choice", _("“%(v)s” is not a kind of committee.") % {"v": c.kind}))
     if len(c.meeting_cadence or "") > 100:
         errors.append(FieldError("meeting_cadence", "max_length", _("At most 100 characters.")))
+    if c.scope not in CommitteeScope.values:
+        errors.append(FieldError("scope", "invalid_choice", _("“%(v)s” is not a committee scope.") % {"v": c.scope}))
     _raise_collected(errors)
+
+
+def _scope_accounts(actor: User, committee_account: Account, scope: str, ids: list[Any] | None) -> list[Account]:
+    """The accounts of a ``selected`` scope: visible, strictly below the committee's account, no duplicates."""
+    if scope != CommitteeScope.SELECTED:
+        return []
+    chosen: list[Account] = []
+    for value in ids or []:
+        try:
+            acct = account_get(actor=actor, account_id=int(_pk(value)))
+        except (NotFound, TypeError, ValueError):
+            raise ValidationFailed(
+                _("No such account: %(v)s.") % {"v": value}, field="scope_accounts", code="account_not_found"
+            )
+        if committee_account.pk not in (acct.ancestors or []):
+            raise ValidationFailed(
+                _("“%(a)s” is not below “%(c)s”: a committee decides for accounts in its own hierarchy.")
+                % {"a": acct.name, "c": committee_account.name},
+                field="scope_accounts",
+                code="scope_outside_hierarchy",
+            )
+        if all(a.pk != acct.pk for a in chosen):
+            chosen.append(acct)
+    if not chosen:
+        raise ValidationFailed(
+            _("Choose at least one account the committee decides for, or let it decide for the whole hierarchy."),
+            field="scope_accounts",
+            code="required",
+        )
+    return chosen
+
+
+def _check_members_in_scope(committee: Committee) -> None:
+    """After a scope change: every current member's position must still be in scope."""
+    today = timezone.localdate()
+    members = (
+        Position.objects.filter(committee=committee)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=today))
+        .select_related("account", "stakeholder")
+    )
+    outside = [p for p in members if not committee_decides_for(committee=committee, account=p.account)]
+    if outside:
+        names = ", ".join(f"{p.stakeholder} ({p.account.name})" for p in outside[:5])
+        raise ValidationFailed(
+            _("Current members would be outside the new scope: %(n)s. End their seats first or widen the scope.")
+            % {"n": names},
+            field="scope",
+            code="members_out_of_scope",
+        )
 
 
 def committee_create(
@@ -404,9 +490,12 @@ def committee_create(
     description: str = "",
     meeting_cadence: str = "",
     next_meeting: dt.date | None = None,
+    scope: str = CommitteeScope.SUBTREE,
+    scope_accounts: list[Any] | None = None,
     reason: str = "",
 ) -> Committee:
-    """A decision-making unit (P&T, value analysis, procurement...) of a visible account."""
+    """A decision-making unit (P&T, value analysis, procurement...) of a visible account, deciding for
+    ``scope`` (the account and below, the account only, or selected accounts below it)."""
     require_write(actor)
     acct = _account(actor, account)
     committee = Committee(
@@ -416,24 +505,186 @@ def committee_create(
         description=description or "",
         meeting_cadence=(meeting_cadence or "").strip(),
         next_meeting=next_meeting,
+        scope=scope or CommitteeScope.SUBTREE,
     )
     _validate_committee(committee)
+    chosen = _scope_accounts(actor, acct, committee.scope, scope_accounts)
     with audit_action(actor=actor, action="stakeholders.committee.create", reason=reason):
         committee.save()
-    return committee
+        CommitteeScopeAccount.objects.bulk_create(
+            [CommitteeScopeAccount(committee=committee, account=a) for a in chosen]
+        )
+    return committee_get(actor=actor, committee_id=committee.pk)
 
 
 def committee_update(*, actor: User, committee: Committee | int, reason: str = "", **fields: Any) -> Committee:
+    """Change a committee; a new scope must still hold every current member (else refused, nothing written)."""
     require_write(actor)
     c = committee_get(actor=actor, committee_id=_pk(committee))
     _reject_unknown(fields, COMMITTEE_FIELDS)
+    scope_ids = fields.pop("scope_accounts", None)
     fields = _clean(fields)
     for key, value in fields.items():
         setattr(c, key, "" if value is None and key in {"description", "meeting_cadence"} else value)
+    if c.scope is None:
+        c.scope = CommitteeScope.SUBTREE
     _validate_committee(c)
+    scope_changed = "scope" in fields or scope_ids is not None
+    chosen: list[Account] = []
+    if scope_changed:
+        if c.scope == CommitteeScope.SELECTED and scope_ids is None:
+            scope_ids = [x.account_id for x in CommitteeScopeAccount.objects.filter(committee=c)]
+        chosen = _scope_accounts(actor, c.account, c.scope, scope_ids)
+        c._scope_ids = [a.pk for a in chosen]  # type: ignore[attr-defined]  # read by committee_decides_for
+        _check_members_in_scope(c)
     with audit_action(actor=actor, action="stakeholders.committee.update", reason=reason):
         c.save()
-    return c
+        if scope_changed:
+            keep = {a.pk for a in chosen}
+            CommitteeScopeAccount.objects.filter(committee=c).exclude(account_id__in=keep).delete()
+            have = set(CommitteeScopeAccount.objects.filter(committee=c).values_list("account_id", flat=True))
+            CommitteeScopeAccount.objects.bulk_create(
+                [CommitteeScopeAccount(committee=c, account=a) for a in chosen if a.pk not in have]
+            )
+    return committee_get(actor=actor, committee_id=c.pk)
+
+
+def committee_member_add(
+    *,
+    actor: User,
+    committee: Committee | int,
+    stakeholder: Stakeholder | int,
+    account: Account | int | None = None,
+    committee_role: str = CommitteeRole.MEMBER,
+    role_in_decision: str = DecisionRole.UNKNOWN,
+    title: str = "",
+    valid_from: dt.date | None = None,
+    valid_to: dt.date | None = None,
+    reason: str = "",
+) -> Position:
+    """Seat a visible person on a committee: a position (at ``account``, default the committee's account)
+    with the committee, the seat's role and dates. The account must be one the committee decides for."""
+    c = committee_get(actor=actor, committee_id=_pk(committee))
+    if committee_role not in CommitteeRole.values:
+        raise ValidationFailed(
+            _("“%(v)s” is not a role on a committee.") % {"v": committee_role},
+            field="committee_role",
+            code="invalid_choice",
+        )
+    s = stakeholder_get(actor=actor, stakeholder_id=_pk(stakeholder))
+    if (
+        Position.objects.filter(committee=c, stakeholder=s)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=timezone.localdate()))
+        .exists()
+    ):
+        raise RuleViolation(
+            _("%(p)s already has a current seat on “%(c)s”.") % {"p": s, "c": c.name},
+            field="stakeholder",
+            code="already_member",
+        )
+    seat_title = (title or "").strip() or f"{CommitteeRole(committee_role).label}, {c.name}"
+    return position_add(
+        actor=actor,
+        stakeholder=s,
+        account=account if account not in (None, "") else c.account_id,
+        title=seat_title[:200],
+        role_in_decision=role_in_decision,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        committee=c,
+        committee_role=committee_role,
+        reason=reason,
+    )
+
+
+def position_succeed(
+    *,
+    actor: User,
+    position: Position | int,
+    stakeholder: Stakeholder | int,
+    valid_from: dt.date | None = None,
+    carry_seat_ids: list[int] | None = None,
+    reason: str = "",
+) -> tuple[Position, list[Position]]:
+    """Name the new incumbent of a role. The old position ends the day the successor starts (if it has not
+    ended already); the new person gets the same title, account, role in decision and committee seat; the
+    old person's committee seats in ``carry_seat_ids`` (default: every current seat at the same account or
+    on a committee deciding for it) move over the same way. The old person's positions stay as history.
+
+    Returns the new position and the new seats."""
+    require_write(actor)
+    old = position_get(actor=actor, position_id=_pk(position))
+    s = stakeholder_get(actor=actor, stakeholder_id=_pk(stakeholder))
+    start = valid_from or timezone.localdate()
+    if s.pk == old.stakeholder_id:
+        raise ValidationFailed(
+            _("The successor must be another person than %(p)s.") % {"p": old.stakeholder},
+            field="stakeholder",
+            code="successor_same_person",
+        )
+    if start < old.valid_from:
+        raise ValidationFailed(
+            _("The successor cannot start (%(d)s) before the role began (%(f)s).")
+            % {"d": start.isoformat(), "f": old.valid_from.isoformat()},
+            field="valid_from",
+            code="successor_before_start",
+        )
+    if old.valid_to is not None and start < old.valid_to:
+        raise ValidationFailed(
+            _("The role is held until %(t)s; the successor can start on that date or later.")
+            % {"t": old.valid_to.isoformat()},
+            field="valid_from",
+            code="successor_overlap",
+        )
+
+    def seat_goes_with_role(p: Position) -> bool:
+        if p.committee is None or p.pk == old.pk:
+            return False
+        if not (p.account_id == old.account_id or committee_decides_for(committee=p.committee, account=old.account)):
+            return False
+        if p.is_current:  # type: ignore[attr-defined]
+            return True
+        # the person left: the seats that ended with the role (or after it) go with it
+        return old.valid_to is not None and p.valid_to is not None and p.valid_to >= old.valid_to
+
+    seats = [p for p in stakeholder_positions(actor=actor, stakeholder=old.stakeholder) if seat_goes_with_role(p)]
+    if carry_seat_ids is not None:
+        wanted = {int(x) for x in carry_seat_ids}
+        unknown = wanted - {p.pk for p in seats}
+        if unknown:
+            raise ValidationFailed(
+                _("Seat %(id)s is not a current committee seat of %(p)s at this account.")
+                % {"id": sorted(unknown)[0], "p": old.stakeholder},
+                field="carry_seat_ids",
+                code="seat_not_found",
+            )
+        seats = [p for p in seats if p.pk in wanted]
+    with audit_action(actor=actor, action="stakeholders.position.succeed", reason=reason):
+        ended: list[Position] = [old, *seats]
+        for p in ended:
+            if p.valid_to is None or p.valid_to > start:
+                p.valid_to = max(start, p.valid_from)
+                p.save(update_fields=["valid_to", "updated_at"])
+        has_primary = (
+            Position.objects.filter(stakeholder=s, is_primary=True)
+            .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=start))
+            .exists()
+        )
+        copies = []
+        for p in ended:
+            copies.append(
+                Position.objects.create(
+                    stakeholder=s,
+                    account_id=p.account_id,
+                    committee_id=p.committee_id,
+                    committee_role=p.committee_role,
+                    title=p.title,
+                    role_in_decision=p.role_in_decision,
+                    is_primary=p is old and not has_primary,
+                    valid_from=start,
+                )
+            )
+    return position_get(actor=actor, position_id=copies[0].pk), copies[1:]
 
 
 # --- reference data ---------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ urlpatterns = [
     path("positions/<int:pk>/edit/", views.position_edit, name="position_edit"),
     path("positions/<int:pk>/end/", views.position_end, name="position_end"),
     path("committees/add/", views.committee_create, name="committee_create"),
+    path("committees/<int:pk>/", views.committee_detail, name="committee_detail"),
     path("committees/<int:pk>/edit/", views.committee_edit, name="committee_edit"),
     path("options/<slug:kind>/", views.options, name="options"),
     path("import/nppes/", views_import.nppes_import, name="nppes_import"),

@@ -35,6 +35,7 @@ from openkam.stakeholders import selectors, services
 from openkam.stakeholders.forms import (
     PICKER_LIMIT,
     CommitteeForm,
+    CommitteeMemberForm,
     NewStakeholderForm,
     PositionEditForm,
     PositionEndForm,
@@ -349,6 +350,12 @@ def position_end(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # --- committees -------------------------------------------------------------------------------------
+def _below_choices(account: Account) -> list[tuple[int, str]]:
+    """Accounts below ``account`` (a selected scope picks among them), by depth and name."""
+    rows = Account.objects.filter(ancestors__contains=[account.pk]).order_by("depth", "name")[:500]
+    return [(a.pk, f"{'· ' * max(0, a.depth - account.depth - 1)}{a.name}") for a in rows]
+
+
 @login_required
 @_domain_errors
 def committee_create(request: HttpRequest) -> HttpResponse:
@@ -357,7 +364,7 @@ def committee_create(request: HttpRequest) -> HttpResponse:
     account = _optional_account(request)
     if account is None:
         raise Http404(_("Open this page from an account."))
-    form = CommitteeForm(request.POST or None)
+    form = CommitteeForm(request.POST or None, below=_below_choices(account))
     if request.method == "POST" and form.is_valid():
         try:
             committee = services.committee_create(actor=actor, account=account, **form.cleaned_data)
@@ -365,7 +372,7 @@ def committee_create(request: HttpRequest) -> HttpResponse:
             apply_domain_error(form, exc)
         else:
             messages.success(request, _("Committee “%(name)s” created.") % {"name": committee.name})
-            return redirect(_next_url(request, account_url(account.pk)))
+            return redirect(_next_url(request, reverse("stakeholders:committee_detail", args=[committee.pk])))
     return render(
         request,
         "stakeholders/committee_form.html",
@@ -379,8 +386,10 @@ def committee_edit(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     require_write(actor)
     committee = selectors.committee_get(actor=actor, committee_id=pk)
-    initial = {f: getattr(committee, f) for f in ("name", "kind", "meeting_cadence", "next_meeting", "description")}
-    form = CommitteeForm(request.POST or None, initial=initial)
+    fields = ("name", "kind", "meeting_cadence", "next_meeting", "description", "scope")
+    initial: dict[str, Any] = {f: getattr(committee, f) for f in fields}
+    initial["scope_accounts"] = list(committee._scope_ids)  # type: ignore[attr-defined]
+    form = CommitteeForm(request.POST or None, initial=initial, below=_below_choices(committee.account))
     if request.method == "POST" and form.is_valid():
         try:
             services.committee_update(actor=actor, committee=committee, **form.cleaned_data)
@@ -388,7 +397,7 @@ def committee_edit(request: HttpRequest, pk: int) -> HttpResponse:
             apply_domain_error(form, exc)
         else:
             messages.success(request, _("Committee saved."))
-            return redirect(_next_url(request, account_url(committee.account_id)))
+            return redirect(_next_url(request, reverse("stakeholders:committee_detail", args=[committee.pk])))
     return render(
         request,
         "stakeholders/committee_form.html",
@@ -398,6 +407,51 @@ def committee_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "committee": committee,
             "account_url": account_url(committee.account_id),
         },
+    )
+
+
+@login_required
+@_domain_errors
+def committee_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A committee: what it decides for, its seats (current and past), seat a person (POST)."""
+    actor = _actor(request)
+    committee = selectors.committee_get(actor=actor, committee_id=pk)
+    candidates = selectors.committee_member_candidates(actor=actor, committee=committee, q=request.GET.get("q", ""),
+                                                       limit=200)  # fmt: skip
+    choices = [(p.pk, f"{p.stakeholder} — {p.title} ({p.account.name})") for p in candidates]
+    form = CommitteeMemberForm(request.POST or None, candidates=choices)
+    status = 200
+    if request.method == "POST":
+        require_write(actor)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                chosen = selectors.position_get(actor=actor, position_id=d["position"])
+                services.committee_member_add(
+                    actor=actor, committee=committee, stakeholder=chosen.stakeholder_id, account=chosen.account_id,
+                    committee_role=d["committee_role"], role_in_decision=d["role_in_decision"],
+                    valid_from=d.get("valid_from"),
+                )  # fmt: skip
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+            else:
+                messages.success(request, _("Seat added."))
+                return redirect("stakeholders:committee_detail", pk=committee.pk)
+        status = 422
+    members = list(selectors.committee_members(actor=actor, committee=committee))
+    return render(
+        request,
+        "stakeholders/committee_detail.html",
+        {
+            "committee": committee,
+            "scope_text": selectors.committee_scope_text(committee=committee),
+            "current": [m for m in members if m.is_current],  # type: ignore[attr-defined]
+            "past": [m for m in members if not m.is_current],  # type: ignore[attr-defined]
+            "form": form,
+            "can_edit": can_write(actor),
+            "account_url": account_url(committee.account_id),
+        },
+        status=status,
     )
 
 

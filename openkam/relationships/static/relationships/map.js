@@ -1,0 +1,129 @@
+/* Relationship map (ECharts 5): the network graph, the org chart, reloads after in-place edits. */
+window.OKAM_REL = (function () {
+  "use strict";
+  function esc(s) { return String(s == null ? "" : s).replace(/[&<>"']/g, function (c) { return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]; }); }
+
+  var state = {graph: null, tree: null, data: null, el: null, dataUrl: null, rendered: null};
+
+  function nodeColour(d, n) {
+    if (!d.judgements || n.stance === null || n.stance === undefined) { return d.stanceColours.none; }
+    return d.stanceColours[String(n.stance)];
+  }
+
+  function graphOption(d) {
+    var big = d.nodes.length > 400;
+    var nodes = d.nodes.map(function (n) {
+      var size = 12 + 6 * ((d.judgements && n.influence) ? n.influence : 1);
+      return {
+        id: String(n.id), name: n.name, value: n.influence || 0, symbolSize: big ? size / 2 : size,
+        itemStyle: {color: nodeColour(d, n), borderColor: n.best_strength >= 2 ? "#0d6efd" : "#fff",
+                    borderWidth: n.best_strength >= 2 ? 2.5 : 1},
+        label: {show: !big && (n.influence >= 4 || d.nodes.length <= 40)}, raw: n
+      };
+    });
+    d.vacancies.forEach(function (v) {
+      nodes.push({id: "v" + v.position_id, name: d.labels.vacant + ": " + v.title, symbol: "rect", symbolSize: big ? 8 : 16,
+                  itemStyle: {color: "#fff", borderColor: "#dc3545", borderType: "dashed", borderWidth: 2},
+                  label: {show: !big, color: "#dc3545"}, vacancy: v});
+    });
+    var kinds = ["reports_to", "influences", "peer", "conflicts_with"];
+    var links = d.links.map(function (l) {
+      return {source: String(l.source), target: String(l.target), kind: l.kind,
+              symbol: l.directional ? ["none", "arrow"] : ["none", "none"], symbolSize: 7,
+              lineStyle: {color: d.linkColours[l.kind], width: big ? 0.6 : l.strength * 1.1,
+                          type: l.kind === "conflicts_with" ? "dashed" : "solid", opacity: big ? 0.35 : 0.75,
+                          curveness: l.kind === "peer" ? 0.15 : 0.05}};
+    });
+    return {
+      animation: !big,
+      tooltip: {formatter: function (p) {
+        if (p.dataType === "edge") { return esc(d.labels[p.data.kind]); }
+        if (p.data.vacancy) { var v = p.data.vacancy; return "<b>" + esc(d.labels.vacant) + "</b>: " + esc(v.title) + "<br>" + esc(v.account) + "<br>" + esc(v.former) + " → " + esc(v.since); }
+        var n = p.data.raw, rows = ["<b>" + esc(n.name) + "</b>", esc(n.title) + " · " + esc(n.account)];
+        if (d.judgements) {
+          rows.push(esc(d.labels.role) + ": " + esc(n.role_label));
+          rows.push(esc(d.labels.stance) + ": " + esc(n.stance_label || (n.stance_allowed ? d.labels.notAssessed : "—")));
+          rows.push(esc(d.labels.influence) + ": " + esc(n.influence_label || d.labels.notAssessed));
+        }
+        rows.push(esc(d.labels.lastContact) + ": " + esc(n.last_contact || d.labels.never));
+        return rows.join("<br>");
+      }},
+      legend: [{data: kinds.map(function (k) { return {name: d.labels[k], itemStyle: {color: d.linkColours[k]}}; }), top: 0, selectedMode: false}],
+      series: [{
+        type: "graph", layout: big ? "circular" : "force", roam: true, draggable: !big, data: nodes, links: links,
+        categories: kinds.map(function (k) { return {name: d.labels[k]}; }),
+        force: {repulsion: 220, edgeLength: [60, 140], gravity: 0.08, layoutAnimation: false},
+        circular: {rotateLabel: true}, emphasis: {focus: "adjacency", lineStyle: {width: 3}},
+        label: {position: "right", fontSize: 11, formatter: "{b}"}, labelLayout: {hideOverlap: true},
+        edgeSymbol: ["none", "arrow"], top: 36, bottom: 8, left: 8, right: 8
+      }]
+    };
+  }
+
+  function treeOption(org) {
+    return {
+      tooltip: {trigger: "item", formatter: function (p) { return "<b>" + esc(p.data.name) + "</b><br>" + esc(p.data.title); }},
+      series: org.map(function (root, i) {
+        var width = 100 / Math.max(1, org.length);
+        return {type: "tree", data: [root], orient: "TB", top: 40, bottom: 40, left: (i * width + 2) + "%", width: (width - 4) + "%",
+                symbolSize: 10, initialTreeDepth: -1, expandAndCollapse: true,
+                label: {position: "top", fontSize: 11, formatter: function (p) { return p.data.name; }},
+                leaves: {label: {position: "bottom", rotate: 0}}, lineStyle: {color: "#adb5bd"}};
+      })
+    };
+  }
+
+  function openPerson(id) {
+    var panel = document.getElementById("person-panel");
+    if (!panel || !state.data) { return; }
+    htmx.ajax("GET", state.data.personUrl + id + "/", {target: "#person-panel", swap: "innerHTML"});
+    panel.scrollIntoView({block: "nearest"});
+  }
+
+  function render(el, data) {
+    var t0 = performance.now();
+    state.el = el; state.data = data;
+    if (state.graph) { state.graph.dispose(); }
+    state.graph = echarts.init(el, null, {renderer: "canvas"});
+    state.graph.on("finished", function () {
+      if (state.rendered === null) { state.rendered = performance.now() - t0; el.dataset.renderMs = String(Math.round(state.rendered)); el.dataset.rendered = "1"; }
+    });
+    state.graph.setOption(graphOption(data));
+    state.graph.on("click", function (p) {
+      if (p.dataType === "node" && p.data.raw) { openPerson(p.data.raw.id); }
+      if (p.dataType === "node" && p.data.vacancy && data.succeedUrl) { window.location = data.succeedUrl + p.data.vacancy.position_id + "/"; }
+    });
+    window.addEventListener("resize", function () { state.graph && state.graph.resize(); });
+  }
+
+  function tree(el, org) {
+    if (!org.length) { return; }
+    state.tree = echarts.init(el, null, {renderer: "canvas"});
+    state.tree.setOption(treeOption(org));
+  }
+
+  function reload() {
+    if (!state.dataUrl) { return; }
+    fetch(state.dataUrl + window.location.search, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+      .then(function (r) { return r.json(); })
+      .then(function (d) { d.personUrl = state.data.personUrl; d.succeedUrl = state.data.succeedUrl; state.rendered = 0; render(state.el, d); });
+  }
+
+  function init(opts) {
+    state.dataUrl = opts.dataUrl;
+    opts.data.succeedUrl = opts.succeedUrl;
+    render(opts.el, opts.data);
+    if (opts.treeEl) {
+      var shown = false, tab = document.getElementById("tab-org-btn");
+      var show = function () { if (!shown) { shown = true; tree(opts.treeEl, opts.org); } else if (state.tree) { state.tree.resize(); } };
+      if (tab) { tab.addEventListener("shown.bs.tab", show); }
+      if (opts.view === "org") { show(); }
+    }
+    var graphTab = document.getElementById("tab-graph-btn");
+    if (graphTab) { graphTab.addEventListener("shown.bs.tab", function () { state.graph && state.graph.resize(); }); }
+    document.body.addEventListener("relationships-changed", reload);
+    if (opts.edit) { openPerson(opts.edit); }
+  }
+
+  return {init: init, openPerson: openPerson};
+})();

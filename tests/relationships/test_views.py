@@ -1,0 +1,135 @@
+"""Pages: the map, the person panel (HTMX edits), the Account 360 panel, naming a successor, committees."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from openkam.relationships.models import RelationshipStrength, StakeholderAssessment
+from openkam.stakeholders.models import Position
+
+pytestmark = pytest.mark.django_db
+
+
+def text(resp: Any) -> str:
+    return re.sub(r"\s+", " ", resp.content.decode())
+
+
+def test_map_page_shows_people_findings_matrix(mapped: Any, web: Any) -> None:
+    w = mapped.w
+    resp = web("kam").get(reverse("relationships:map", args=[w.idn.pk]))
+    assert resp.status_code == 200
+    body = text(resp)
+    assert "4 people in current roles" in body and "2 links" in body
+    assert 'data-code="blocker_outranks"' in body
+    assert "Chiefson" in body and 'data-testid="coverage-matrix"' in body
+    assert 'id="rel-graph"' in body
+
+
+def test_map_filters_by_committee_and_domain(mapped: Any, web: Any) -> None:
+    w = mapped.w
+    url = reverse("relationships:map", args=[w.idn.pk])
+    body = text(web("kam").get(url, {"committee": mapped.committee.pk}))
+    assert "2 people in current roles" in body
+    body = text(web("kam").get(url, {"domain": mapped.domains["financial"]}))
+    assert "1 person in current roles" in body
+
+
+def test_map_for_medical_has_no_judgements(mapped: Any, web: Any) -> None:
+    w = mapped.w
+    resp = web("msl").get(reverse("relationships:map", args=[w.idn.pk]))
+    assert resp.status_code == 200
+    body = text(resp)
+    assert "1 link" in body  # reports-to stays, "influences" is a judgement
+    assert "coverage-matrix" not in body and "not shown to your role" in body
+    assert '"stance_label"' not in body and '"strengths"' not in body
+
+
+def test_out_of_scope_is_404(mapped: Any, web: Any) -> None:
+    w = mapped.w
+    assert web("kam2").get(reverse("relationships:map", args=[w.idn.pk])).status_code == 404
+    assert web("kam2").get(reverse("relationships:account_panel", args=[w.idn.pk])).status_code == 404
+    assert web("kam2").get(reverse("relationships:map_data", args=[w.idn.pk])).status_code == 404
+
+
+def test_person_panel_records_assessment_in_place(mapped: Any, web: Any) -> None:
+    w = mapped.w
+    url = reverse("relationships:person", args=[w.idn.pk, mapped.cfo.pk])
+    client = web("kam")
+    resp = client.get(url, HTTP_HX_REQUEST="true")
+    assert resp.status_code == 200 and "Money" in text(resp)
+    resp = client.post(
+        url,
+        {"decision_role": "blocker", "stance": "-1", "influence": "5", "domain_ids": [mapped.domains["financial"]]},
+        HTTP_HX_REQUEST="true",
+    )
+    assert resp.status_code == 200 and resp["HX-Trigger"] == "relationships-changed"
+    assert StakeholderAssessment.objects.filter(stakeholder=mapped.cfo).count() == 2
+    resp = client.post(url, {"decision_role": "blocker", "stance": "7"}, HTTP_HX_REQUEST="true")
+    assert resp.status_code == 422 and 'data-testid="error-stance"' in text(resp)
+    assert StakeholderAssessment.objects.filter(stakeholder=mapped.cfo).count() == 2
+
+
+def test_strength_set_in_panel_fixes_blocker_finding(mapped: Any, web: Any) -> None:
+    w = mapped.w
+    kam = w.users["kam"]
+    client = web("kam")
+    url = reverse("relationships:strength", args=[w.idn.pk, mapped.cfo.pk])
+    resp = client.post(url, {"user": kam.pk, "current": 3, "desired": 4}, HTTP_HX_REQUEST="true")
+    assert resp.status_code == 200
+    assert RelationshipStrength.objects.get(stakeholder=mapped.cfo, user=kam).current == 3
+    body = text(client.get(reverse("relationships:coverage", args=[w.idn.pk])))
+    assert "blocker_outranks" not in body
+
+
+def test_account_panel_card(mapped: Any, web: Any) -> None:
+    w = mapped.w
+    body = text(web("kam").get(reverse("relationships:account_panel", args=[w.idn.pk])))
+    assert body.strip().startswith('<div class="card shadow-sm mb-3"') and "Open the map" in body
+    assert "4</strong> people" in body
+
+
+def test_succeed_page_names_new_incumbent(mapped: Any, web: Any) -> None:
+    w = mapped.w
+    newbie = Position.objects.create(
+        stakeholder=mapped.fellow.__class__.objects.create(first_name="Nina", last_name="New"),
+        account=w.department, title="Attending", valid_from=dt.date(2025, 1, 1),
+    )  # fmt: skip
+    client = web("kam")
+    url = reverse("relationships:succeed", args=[w.idn.pk, mapped.chief_pos.pk])
+    assert client.get(url).status_code == 200
+    today = timezone.localdate()
+    resp = client.post(url, {"stakeholder": newbie.stakeholder_id, "valid_from": today.isoformat()})
+    assert resp.status_code == 302
+    assert Position.objects.filter(stakeholder=newbie.stakeholder, title="Chief of Cardiology").exists()
+
+
+def test_committee_detail_and_seat(mapped: Any, web: Any) -> None:
+    client = web("kam")
+    url = reverse("stakeholders:committee_detail", args=[mapped.committee.pk])
+    body = text(client.get(url))
+    assert "Beacon Health System and every account below it" in body
+    assert body.count('data-testid="member-row"') == 2
+    cand = Position.objects.get(stakeholder=mapped.fellow, committee=None)
+    resp = client.post(url, {"position": cand.pk, "committee_role": "member", "role_in_decision": "influencer"})
+    assert resp.status_code == 302
+    assert Position.objects.filter(stakeholder=mapped.fellow, committee=mapped.committee).exists()
+
+
+def test_settings_page_admin_only_changes(mapped: Any, web: Any) -> None:
+    assert web("kam").get(reverse("relationships:settings")).status_code == 200
+    resp = web("admin").post(
+        reverse("relationships:settings"),
+        {"form": "settings", "internal_share_limit": 40, "stakeholder_share_limit": 50, "key_person_days": 60},
+    )
+    assert resp.status_code == 302
+    resp = web("kam").post(
+        reverse("relationships:settings"),
+        {"form": "settings", "internal_share_limit": 90, "stakeholder_share_limit": 50, "key_person_days": 60},
+    )
+    assert resp.status_code == 200 and "Only an administrator" in text(resp)
