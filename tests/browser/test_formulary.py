@@ -22,7 +22,9 @@ def _formulary(world: Any) -> tuple[Any, Any]:
     ta = f.TherapeuticAreaFactory(code="cardio", name="Cardiology")
     p1 = f.ProductFactory(name="Cardiora", generic_name="velcoraptan", therapeutic_area=ta)
     p2 = f.ProductFactory(name="Renvia", generic_name="renvimab", therapeutic_area=ta)
-    committee = f.CommitteeFactory(account=world.idn, name="Beacon System P&T", next_meeting=TODAY + dt.timedelta(days=12))
+    committee = f.CommitteeFactory(
+        account=world.idn, name="Beacon System P&T", next_meeting=TODAY + dt.timedelta(days=12)
+    )
     access = world.users["access"]
     services.formulary_status_record(
         actor=access, account_id=world.idn.pk,
@@ -73,7 +75,7 @@ def test_record_a_formulary_change_and_see_it_on_the_dashboard(page: Any, login:
 
 
 def test_account_360_and_plan_page_show_the_formulary_panels(page: Any, login: Any, world: Any) -> None:
-    p1, p2 = _formulary(world)
+    p1, _p2 = _formulary(world)
     plan = f.PlanFactory(account=world.hospital, owner=world.users["kam"], status="active")
     login("kam")
     page.goto(f"/accounts/{world.idn.pk}/")
