@@ -160,9 +160,11 @@ def plan_owners(*, actor: User) -> QuerySet[User]:
 def plan_get(*, actor: User, plan_id: int) -> AccountPlan:
     """One visible plan (with ``completion``), or NotFound."""
     plan = (
-        plan_scope(actor=actor)
-        .select_related("account", "owner", "changed_by", "approved_by")
-        .annotate(completion=PlanCompletion(visible_classifications(actor)))
+        with_rot(
+            plan_scope(actor=actor)
+            .select_related("account", "owner", "changed_by", "approved_by", "template")
+            .annotate(completion=PlanCompletion(visible_classifications(actor)))
+        )
         .filter(pk=plan_id)
         .first()
     )

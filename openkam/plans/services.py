@@ -368,7 +368,8 @@ def plan_transition(
 ) -> AccountPlan:
     """Move the plan along its lifecycle (PLAN_TRANSITIONS). Approval: a lead or admin, never the owner.
 
-    Returning a plan in review needs a comment (what to fix); submitting and approving may carry one. The
+    A reviewer returning a plan in review must say what to fix (a comment; the owner may withdraw it without
+    one); submitting and approving may carry one. The
     comment is kept as a :class:`PlanReview`. Each approval freezes an immutable :class:`PlanSnapshot`."""
     require_write(actor)
     plan_get(actor=actor, plan_id=plan_id)
@@ -391,7 +392,7 @@ def plan_transition(
         if refusal is not None:
             raise refusal
         verb = TRANSITION_VERBS.get((current, to), "transition")
-        if verb == "return" and not comment:
+        if verb == "return" and not comment and actor.pk != locked.owner_id:  # the owner may just withdraw it
             raise ValidationFailed(
                 _("Say what needs to change: a plan is returned with comments."),
                 field="comment",

@@ -94,7 +94,7 @@ def test_kam_creates_a_plan_and_builds_it(world, api):
     )
     assert status == 201 and plan["owner"]["username"] == "kam" and plan["version"] == 1
     status, objective = client.post(
-        f"plans/{plan['id']}/objectives", {"title": "Grow", "target": "5", "indicator": "leading"}
+        f"plans/{plan['id']}/objectives", {"title": "Grow", "metric": "units", "target": "5", "indicator": "leading"}
     )
     assert status == 201 and objective["plan_version"] == 2 and client.last_response["ETag"] == '"2"'
     status, tactic = client.post(

@@ -33,7 +33,7 @@ def test_transition_matrix(pw, current, to):
     lead = pw.plan.owner.manager
     _set_status(pw.plan, current)
     if to in PLAN_TRANSITIONS[current]:
-        plan = services.plan_transition(actor=lead, plan_id=pw.plan.pk, to=to)
+        plan = services.plan_transition(actor=lead, plan_id=pw.plan.pk, to=to, comment="Needs work")
         assert plan.status == to
     else:
         with pytest.raises(RuleViolation) as exc:
@@ -82,7 +82,12 @@ def test_only_owner_or_lead_submits_and_returns(world, pw, username, code):
         services.plan_transition(actor=world.users[username], plan_id=pw.plan.pk, to=PlanStatus.IN_REVIEW)
     assert exc.value.code == code
     _set_status(pw.plan, PlanStatus.IN_REVIEW)
-    assert services.plan_transition(actor=world.users["lead"], plan_id=pw.plan.pk, to="draft").status == "draft"
+    assert (
+        services.plan_transition(
+            actor=world.users["lead"], plan_id=pw.plan.pk, to="draft", comment="Add a threat"
+        ).status
+        == "draft"
+    )
 
 
 def test_out_of_scope_plan_is_not_found(world, pw):
