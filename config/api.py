@@ -12,6 +12,7 @@ from openkam.market_access.api import router as market_access_router
 from openkam.plans.api import router as plans_router
 from openkam.plans.api_exports import router as plan_exports_router
 from openkam.portfolio.api import router as portfolio_router
+from openkam.privacy.api import router as privacy_router
 from openkam.relationships.api import router as relationships_router
 from openkam.stakeholders.api import router as stakeholders_router
 from openkam.stakeholders.api_import import router as nppes_router
@@ -28,6 +29,7 @@ api.add_router("/relationships", relationships_router)
 api.add_router("/market-access", market_access_router)
 api.add_router("/commercial", commercial_router)
 api.add_router("/handover", handover_router)
+api.add_router("/privacy", privacy_router)
 api.add_router("/admin", admin_router)
 api.add_router("/me", me_router)
 

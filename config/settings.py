@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "openkam.market_access",
     "openkam.commercial",
     "openkam.handover",
+    "openkam.privacy",
     "openkam.workspace",
     "openkam.demo",
 ]

@@ -25,6 +25,7 @@ urlpatterns = [
     path("market-access/", include("openkam.market_access.urls")),
     path("commercial/", include("openkam.commercial.urls")),
     path("handover/", include("openkam.handover.urls")),
+    path("privacy/", include("openkam.privacy.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 

@@ -20,6 +20,7 @@ NAV_ITEMS = [
     ("commercial:pipeline", _("Pipeline"), "graph-up-arrow", None),
     ("portfolio:list", _("Portfolio"), "capsule", None),
     ("handover:home", _("Handover"), "arrow-left-right", "lead"),
+    ("privacy:home", _("Personal data"), "person-lock", "audit"),
     ("core:audit", _("Audit"), "shield-check", "audit"),
     ("core:admin_home", _("Administration"), "gear", "admin"),
 ]

@@ -64,6 +64,7 @@ def test_handover_moves_everything_in_one_go(book: Any) -> None:
 
     event = object_history(obj=Account.objects.get(pk=w.idn.pk)).first()
     assert event.pgh_context["reason"] == "Kim moves West"
+    assert event.pgh_context["action"] == "handover.handover.perform"
 
 
 def test_failure_half_way_rolls_everything_back(book: Any, monkeypatch: Any) -> None:

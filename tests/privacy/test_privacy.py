@@ -1,0 +1,178 @@
+"""Personal data: export (JSON, PDF job), erasure by pseudonymisation (audit trail kept, no editing back),
+assessment retention (admin setting, purge job), API per role, pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from openkam.core.errors import PermissionDenied, RuleViolation, ValidationFailed
+from openkam.core.models import JobStatus
+from openkam.core.selectors import object_history
+from openkam.core.services import job_execute
+from openkam.privacy import selectors, services
+from openkam.relationships.models import RelationshipStrength, StakeholderAssessment
+from openkam.stakeholders import services as stakeholder_services
+from openkam.stakeholders.models import Stakeholder
+from tests import factories as f
+from tests.office import pdf_text
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def person(world: Any) -> Stakeholder:
+    from openkam.relationships import services as rel
+
+    admin, kam, msl = world.users["admin"], world.users["kam"], world.users["msl"]
+    s = stakeholder_services.stakeholder_create(
+        actor=admin, first_name="Ada", last_name="Chen", prefix="Dr.", credentials="MD", npi="1720377294",
+        email="ada.chen@example.org", phone="555-0100", notes="Prefers mornings", account=world.hospital,
+        title="Chief of Cardiology", consent_email=True, consent_date=dt.date(2025, 3, 1),
+    )  # fmt: skip
+    rel.strength_set(
+        actor=admin, account_id=world.hospital.pk, stakeholder_id=s.pk, user_id=kam.pk, current=3, note="golf buddy"
+    )
+    rel.assessment_record(
+        actor=admin, account_id=world.hospital.pk, stakeholder_id=s.pk, decision_role="champion", stance=2,
+        note="Supportive since the 2025 congress",
+    )  # fmt: skip
+    visit = f.InteractionFactory(account=world.hospital, created_by=kam, subject="Commercial visit")
+    exchange = f.InteractionFactory(
+        account=world.hospital, created_by=msl, subject="Medical exchange", classification="medical"
+    )
+    visit.stakeholders.add(s)
+    exchange.stakeholders.add(s)
+    return s
+
+
+def test_export_holds_everything_compliance_reads_all(person: Any, world: Any) -> None:
+    data = selectors.stakeholder_personal_data(actor=world.users["compliance"], stakeholder_id=person.pk)
+    assert data["person"]["last_name"] == "Chen" and data["person"]["email"] == "ada.chen@example.org"
+    assert data["consent"]["consent_email"] is True and data["consent"]["consent_date"] == "2025-03-01"
+    assert [p["title"] for p in data["positions"]] == ["Chief of Cardiology"]
+    subjects = {i["subject"] for i in data["interactions"]}
+    assert subjects == {"Commercial visit", "Medical exchange"}  # compliance reads every classification
+    assert data["relationships"]["strengths"][0]["note"] == "golf buddy"
+    assert data["relationships"]["assessments"][0]["decision_role"] == "champion"
+    assert any(e["model"].startswith("stakeholders.") for e in data["audit_events"])
+
+
+@pytest.mark.parametrize("role", ["kam", "lead", "msl", "access"])
+def test_only_compliance_and_admin_export_or_erase(person: Any, world: Any, role: str) -> None:
+    with pytest.raises(PermissionDenied):
+        selectors.stakeholder_personal_data(actor=world.users[role], stakeholder_id=person.pk)
+    with pytest.raises(PermissionDenied):
+        services.stakeholder_erase(actor=world.users[role], stakeholder_id=person.pk, reason="x", confirm=True)
+
+
+def test_pdf_export_job(person: Any, world: Any, tmp_path: Any) -> None:
+    job = services.privacy_export_pdf_start(actor=world.users["compliance"], stakeholder_id=person.pk)
+    job = job_execute(job_id=job.pk)
+    assert job.status == JobStatus.DONE, job.error
+    pdf = tmp_path / "export.pdf"
+    pdf.write_bytes(bytes(job.result))
+    text = pdf_text(pdf)
+    for expected in ("Dr. Ada Chen", "ada.chen@example.org", "Chief of Cardiology", "Medical exchange", "golf buddy",
+                     "Audit events about the person"):  # fmt: skip
+        assert expected in text, expected
+
+
+def test_erasure_pseudonymises_and_keeps_the_audit_trail(person: Any, world: Any) -> None:
+    compliance = world.users["compliance"]
+    before = object_history(obj=person).count()
+    s = services.stakeholder_erase(actor=compliance, stakeholder_id=person.pk, reason="DP-114", confirm=True)
+    s.refresh_from_db()
+    assert s.display_name == f"Erased person #{s.pk}" and s.erased_at is not None
+    assert (s.npi, s.email, s.phone, s.notes, s.credentials, s.specialty_id) == ("", "", "", "", "", None)
+    assert s.do_not_contact and not s.consent_contact and not s.consent_email and s.privacy_restricted
+    assert s.positions.count() == 1  # the role history stays
+    assert RelationshipStrength.objects.get(stakeholder=s).note == ""
+    assert not StakeholderAssessment.objects.filter(stakeholder=s).exclude(note="").exists()
+    events = list(object_history(obj=s))
+    assert len(events) == before + 1 and events[0].pgh_context["reason"] == "DP-114"
+    assert events[0].pgh_context["action"] == "privacy.stakeholder.erase"
+    # the earlier events are append-only and stay (documented in docs/privacy.md)
+    assert any(e.pgh_data.get("last_name") == "Chen" for e in events[1:])
+
+
+def test_an_erased_person_cannot_be_edited_back(person: Any, world: Any) -> None:
+    services.stakeholder_erase(actor=world.users["admin"], stakeholder_id=person.pk, reason="request", confirm=True)
+    with pytest.raises(RuleViolation) as exc:
+        stakeholder_services.stakeholder_update(actor=world.users["admin"], stakeholder=person.pk, first_name="Ada")
+    assert exc.value.code == "stakeholder_erased"
+    assert Stakeholder.objects.get(pk=person.pk).first_name == "Erased person"
+    with pytest.raises(RuleViolation):
+        services.stakeholder_erase(actor=world.users["admin"], stakeholder_id=person.pk, reason="again", confirm=True)
+
+
+def test_erasure_needs_a_reason_and_a_confirmation(person: Any, world: Any) -> None:
+    with pytest.raises(ValidationFailed) as exc:
+        services.stakeholder_erase(actor=world.users["compliance"], stakeholder_id=person.pk, reason=" ", confirm=False)
+    assert {e.field for e in exc.value.errors} == {"reason", "confirm"}
+    assert Stakeholder.objects.get(pk=person.pk).erased_at is None
+
+
+def test_retention_setting_and_purge_job(person: Any, world: Any) -> None:
+    from openkam.relationships import services as rel
+
+    admin = world.users["admin"]
+    rel.assessment_record(
+        actor=admin, account_id=world.hospital.pk, stakeholder_id=person.pk, decision_role="champion", stance=1
+    )  # supersedes the first version
+    old = StakeholderAssessment.objects.filter(stakeholder=person, superseded_at__isnull=False)
+    assert old.count() == 1
+    old.update(
+        effective_from=timezone.now() - dt.timedelta(days=500), superseded_at=timezone.now() - dt.timedelta(days=400)
+    )
+    with pytest.raises(PermissionDenied):
+        services.retention_set(actor=world.users["compliance"], days=365)
+    assert services.retention_set(actor=admin, days=365, reason="policy") == 365
+    job = job_execute(job_id=services.retention_purge_start(actor=admin).pk)
+    assert job.status == JobStatus.DONE and job.summary["deleted"] == 1 and "1 assessment" in job.message
+    assert StakeholderAssessment.objects.filter(stakeholder=person).count() == 1  # the current one stays
+    with pytest.raises(ValidationFailed):
+        services.retention_set(actor=admin, days=0)
+
+
+# --- API ------------------------------------------------------------------------------------------------
+def test_api(person: Any, world: Any, api: Any) -> None:
+    status, body = api("compliance").get(f"privacy/stakeholders/{person.pk}/export")
+    assert status == 200 and body["person"]["npi"] == "1720377294"
+    assert api("kam").get(f"privacy/stakeholders/{person.pk}/export")[0] == 403
+    assert api("compliance").get("privacy/stakeholders/999999/export")[0] == 404
+    status, body = api("compliance").post(f"privacy/stakeholders/{person.pk}/export-pdf")
+    assert status == 202 and body["kind"] == "privacy.export_pdf"
+    status, body = api("compliance").post(f"privacy/stakeholders/{person.pk}/erase", {"reason": "", "confirm": False})
+    assert status == 422 and {e["field"] for e in body["errors"]} == {"reason", "confirm"}
+    status, body = api("compliance").post(
+        f"privacy/stakeholders/{person.pk}/erase", {"reason": "DP-114", "confirm": True}
+    )
+    assert status == 200 and body["display_name"] == f"Erased person #{person.pk}"
+    status, body = api("admin").put("privacy/retention", {"assessment_retention_days": 730})
+    assert status == 200 and body["assessment_retention_days"] == 730
+    assert api("compliance").put("privacy/retention", {"assessment_retention_days": 1})[0] == 403
+    assert api("compliance").get("privacy/retention")[1]["assessment_retention_days"] == 730
+    assert api("admin").post("privacy/retention/purge")[0] == 202
+
+
+# --- pages -----------------------------------------------------------------------------------------------
+def test_pages(person: Any, world: Any, web: Any) -> None:
+    client = web("compliance")
+    html = client.get("/privacy/?q=Chen").content.decode()
+    assert 'data-testid="privacy-result"' in html
+    html = client.get(f"/privacy/stakeholders/{person.pk}/").content.decode()
+    assert "ada.chen@example.org" in html and 'data-testid="erase-form"' in html
+    resp = client.get(f"/privacy/stakeholders/{person.pk}/export.json")
+    assert resp.status_code == 200 and b'"golf buddy"' in resp.content and "attachment" in resp["Content-Disposition"]
+    resp = client.post(f"/privacy/stakeholders/{person.pk}/erase/", {"reason": "", "confirm": ""})
+    assert resp.status_code == 422 and 'data-testid="error-reason"' in resp.content.decode()
+    resp = client.post(f"/privacy/stakeholders/{person.pk}/erase/", {"reason": "DP-114", "confirm": "on"})
+    assert resp.status_code == 302
+    html = client.get(f"/privacy/stakeholders/{person.pk}/").content.decode()
+    assert 'data-testid="erased-banner"' in html and "ada.chen@example.org" not in html.split("audit")[0]
+    assert web("kam").get("/privacy/").status_code == 403
+    assert web("kam").get(f"/privacy/stakeholders/{person.pk}/").status_code == 403
