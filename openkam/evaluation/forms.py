@@ -119,3 +119,64 @@ class MatrixFilterForm(BootstrapFormMixin, forms.Form):
         self.fields["type"].choices = [("", _("All types")), *evaluated]  # type: ignore[attr-defined]
         self.fields["country"].choices = [("", _("All countries")), *[(c, c) for c in options["countries"]]]  # type: ignore[attr-defined]
         self.fields["position"].choices = [(k, m.label) for k, m in measures.items()]  # type: ignore[attr-defined]
+
+
+class ScoringModelForm(BootstrapFormMixin, forms.Form):
+    """The model editor's header; the criteria come as rows ``crit-<i>-<field>`` (see :func:`criteria_rows`).
+    Types and numbers are parsed here; the substance (weights add up to 100 %, one label per level, thresholds
+    in order…) is the service's."""
+
+    name = forms.CharField(label=_("Name"), max_length=200)
+    code = forms.SlugField(
+        label=_("Code"), max_length=60, required=False,
+        help_text=_("A short, stable name for the family of versions, e.g. formulary-influence."),
+    )  # fmt: skip
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2, "col": "col-12"})
+    )
+    account_types = forms.MultipleChoiceField(
+        label=_("Applies to account types"), choices=AccountType.choices, required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+    scale_min = forms.IntegerField(label=_("Lowest score"), min_value=0, max_value=99, initial=1)
+    scale_max = forms.IntegerField(label=_("Highest score"), min_value=1, max_value=100, initial=5)
+    strategic_min = forms.DecimalField(label=_("Strategic from"), max_digits=5, decimal_places=2, initial=75)
+    key_min = forms.DecimalField(label=_("Key from"), max_digits=5, decimal_places=2, initial=55)
+    basic_min = forms.DecimalField(label=_("Basic from"), max_digits=5, decimal_places=2, initial=30)
+    activate = forms.BooleanField(label=_("Use this version for new assessments (activate)"), required=False)
+    reason = forms.CharField(label=_("Reason for the change"), required=False, max_length=255,
+                             help_text=_("Optional; kept in the audit trail."))  # fmt: skip
+
+    def __init__(self, *args: Any, creating: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if creating:
+            self.fields["code"].required = True
+        else:
+            del self.fields["code"]
+        self.fields["account_types"].widget.attrs["class"] = "form-check-input"
+
+
+CRITERION_FIELDS = ("key", "name", "weight", "guidance", "levels")
+
+
+def criteria_rows(data: Any) -> list[dict[str, str]]:
+    """The criteria rows of a posted model editor, in order, blank rows left out: ``crit-<i>-<field>`` with
+    ``levels`` one label per line (lowest score first)."""
+    parts = [k.split("-") for k in data if k.startswith("crit-")]
+    indexes = sorted({int(p[1]) for p in parts if len(p) == 3 and p[1].isdigit() and len(p[1]) < 4})
+    rows = []
+    for i in indexes:
+        row = {f: str(data.get(f"crit-{i}-{f}", "")).strip() for f in CRITERION_FIELDS}
+        if any(row[f] for f in ("name", "weight", "guidance", "levels")):
+            rows.append(row)
+    return rows
+
+
+def criteria_for_service(rows: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """Rows as the service takes them: weight as given (the service says when it is not a number), labels as a
+    list (one per non-empty line)."""
+    return [
+        {"key": r["key"], "name": r["name"], "weight": r["weight"].replace(",", ".") or None,
+         "guidance": r["guidance"], "levels": [line.strip() for line in r["levels"].splitlines() if line.strip()]}
+        for r in rows
+    ]  # fmt: skip

@@ -96,6 +96,12 @@ def scoring_model_get(*, actor: User, model_id: int) -> ScoringModel:
     return model
 
 
+def scoring_model_use_count(*, actor: User, model_id: int) -> int:
+    """How many assessments were scored with a model version (a used version is history: editing it makes the
+    next version)."""
+    return Assessment.objects.filter(model_id=model_id).count() if valid_id(model_id) else 0
+
+
 def model_for_account(*, account: Account) -> ScoringModel | None:
     """The active model for the account's type (typology first, then any active model listing the type)."""
     family, _label, _kpis = defaults.typology(account.type)

@@ -127,12 +127,12 @@ def _validate_model(data: dict[str, Any]) -> list[dict[str, Any]]:
                 errors.append(FieldError(f"{prefix}.weight", "out_of_range", _("A weight is between 0 and 100 %.")))
             total += weight
         levels = [_clean(x, 200) for x in (c.get("levels") or [])]
-        if levels and len(levels) != hi - lo + 1:
+        if len(levels) != hi - lo + 1 or not all(levels):
             errors.append(
                 FieldError(
                     f"{prefix}.levels",
                     "levels_count",
-                    _("Give one label per score: %(n)d labels for a %(lo)d–%(hi)d scale.")
+                    _("Give one label per score: %(n)d labels for a %(lo)d–%(hi)d scale, lowest first.")
                     % {"n": hi - lo + 1, "lo": lo, "hi": hi},
                 )
             )
@@ -210,6 +210,57 @@ def scoring_model_update(*, actor: User, model_id: int, reason: str = "", **chan
         return _write_model(model, data, criteria)
 
 
+@dataclass
+class ModelSaved:
+    """What saving a model's edits did: the version that now holds them and whether it is a new version."""
+
+    model: ScoringModel
+    new_version: bool
+    replaced: ScoringModel | None = None  # the version the edits were made on, when a new one was created
+
+
+def scoring_model_edit(
+    *, actor: User, model_id: int, activate: bool = False, reason: str = "", **changes: Any
+) -> ModelSaved:
+    """Save an admin's edits of a model version (the model editor's "Save").
+
+    A version that no assessment uses (a draft, or an active/retired version nobody has scored with yet) is
+    changed in place. A version with assessments is history — its assessments must keep the criteria and
+    weights they were scored with — so the edits become the next version of the family: active at once when
+    the edited version was the active one (the previous version retires; re-score to move every account), a
+    draft otherwise. ``activate`` also activates a draft saved in place. Validated in full first (weights add
+    up to 100 %, at least one criterion, one scale label per level…): nothing is written on error.
+    """
+    require_admin(actor)
+    source = scoring_model_get(actor=actor, model_id=model_id)
+    data = _model_data(source)
+    data.update({k: v for k, v in changes.items() if v is not None})
+    data["code"] = source.code  # the family never changes
+    criteria = _validate_model(data)
+    used = Assessment.objects.filter(model_id=source.pk).exists()
+    why = _clean(reason, 255)
+    if not used:
+        with audit_action(actor=actor, action="evaluation.scoringmodel.update", reason=why):
+            model = _write_model(source, data, criteria)
+            if activate and model.status != ModelStatus.ACTIVE:
+                _activate(model)
+        return ModelSaved(model=model, new_version=False)
+    with audit_action(actor=actor, action="evaluation.scoringmodel.version", reason=why):
+        latest = ScoringModel.objects.select_for_update().filter(code=source.code).aggregate(v=Max("version"))["v"]
+        model = _write_model(ScoringModel(version=(latest or 0) + 1, status=ModelStatus.DRAFT), data, criteria)
+        if activate or source.status == ModelStatus.ACTIVE:
+            _activate(model)
+    return ModelSaved(model=model, new_version=True, replaced=source)
+
+
+def _activate(model: ScoringModel) -> None:
+    ScoringModel.objects.filter(code=model.code, status=ModelStatus.ACTIVE).exclude(pk=model.pk).update(
+        status=ModelStatus.RETIRED, updated_at=timezone.now()
+    )
+    model.status = ModelStatus.ACTIVE
+    model.save(update_fields=["status", "updated_at"])
+
+
 def scoring_model_new_version(*, actor: User, model_id: int, reason: str = "") -> ScoringModel:
     """A draft copy of a model as the next version of its family."""
     require_admin(actor)
@@ -228,11 +279,7 @@ def scoring_model_activate(*, actor: User, model_id: int, reason: str = "") -> S
     model = scoring_model_get(actor=actor, model_id=model_id)
     _validate_model(_model_data(model))
     with audit_action(actor=actor, action="evaluation.scoringmodel.activate", reason=_clean(reason, 255)):
-        ScoringModel.objects.filter(code=model.code, status=ModelStatus.ACTIVE).exclude(pk=model.pk).update(
-            status=ModelStatus.RETIRED
-        )
-        model.status = ModelStatus.ACTIVE
-        model.save(update_fields=["status", "updated_at"])
+        _activate(model)
     return model
 
 

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openkam.accounts.models import AccountType
 from openkam.core.access import can_write, is_admin
@@ -23,7 +23,16 @@ from openkam.core.forms import apply_domain_error
 from openkam.core.models import Role, User
 from openkam.core.ui import file_response
 from openkam.evaluation import selectors, services, tasks
-from openkam.evaluation.forms import AssessmentForm, MatrixFilterForm, OverrideForm, ReviewForm
+from openkam.evaluation.forms import (
+    CRITERION_FIELDS,
+    AssessmentForm,
+    MatrixFilterForm,
+    OverrideForm,
+    ReviewForm,
+    ScoringModelForm,
+    criteria_for_service,
+    criteria_rows,
+)
 from openkam.evaluation.models import AssessmentStatus, RunStatus
 
 LEVEL_COLOURS = {"strategic": "#6f42c1", "key": "#0d6efd", "basic": "#6c757d", "declined": "#adb5bd"}
@@ -280,6 +289,112 @@ def models(request: HttpRequest) -> HttpResponse:
         {"models": found, "is_admin": is_admin(actor),
          "run": selectors.rescore_run_latest(actor=actor), "can_analyse": selectors.can_see_analysis(actor)},
     )  # fmt: skip
+
+
+def _editor_rows(form_rows: list[dict[str, str]], errors: dict[int, dict[str, list[str]]]) -> list[dict[str, Any]]:
+    """Rows for the model editor's criteria table (with their errors) and three blank rows to add criteria."""
+    rows = [{**r, "errors": errors.get(i, {})} for i, r in enumerate(form_rows)]
+    blank = dict.fromkeys(CRITERION_FIELDS, "")
+    return rows + [{**blank, "errors": {}} for _i in range(max(1, 3 - max(0, len(rows) - 4)))]
+
+
+def _split_criteria_errors(exc: DomainError) -> tuple[dict[int, dict[str, list[str]]], list[str], list[Any]]:
+    """Service errors → (per row and field, about the criteria as a whole, the rest for the header form)."""
+    per_row: dict[int, dict[str, list[str]]] = {}
+    overall: list[str] = []
+    rest = []
+    for err in exc.errors or []:
+        parts = err.field.split(".")
+        if parts[0] == "criteria" and len(parts) == 3 and parts[1].isdigit():
+            per_row.setdefault(int(parts[1]), {}).setdefault(parts[2], []).append(err.message)
+        elif err.field == "criteria":
+            overall.append(err.message)
+        else:
+            rest.append(err)
+    return per_row, overall, rest
+
+
+def _model_editor(request: HttpRequest, model: Any | None) -> HttpResponse:
+    actor = _actor(request)
+    if not is_admin(actor):
+        raise DjangoPermissionDenied(_("Only an administrator manages scoring models."))
+    creating = model is None
+    uses = 0 if model is None else selectors.scoring_model_use_count(actor=actor, model_id=model.pk)
+    row_errors: dict[int, dict[str, list[str]]] = {}
+    criteria_errors: list[str] = []
+    if request.method == "POST":
+        form = ScoringModelForm(request.POST, creating=creating)
+        rows = criteria_rows(request.POST)
+        if form.is_valid():
+            data = {k: v for k, v in form.cleaned_data.items() if k not in ("activate", "reason", "code")}
+            data["criteria"] = criteria_for_service(rows)
+            try:
+                if model is None:
+                    target = services.scoring_model_create(
+                        actor=actor, code=form.cleaned_data["code"], activate=form.cleaned_data["activate"],
+                        reason=form.cleaned_data["reason"], **data,
+                    )  # fmt: skip
+                    messages.success(request, _("%(m)s created.") % {"m": target})
+                else:
+                    saved = services.scoring_model_edit(
+                        actor=actor, model_id=model.pk, activate=form.cleaned_data["activate"],
+                        reason=form.cleaned_data["reason"], **data,
+                    )  # fmt: skip
+                    if saved.new_version:
+                        messages.success(
+                            request,
+                            _("Saved as %(m)s (%(s)s): %(old)s keeps the criteria its assessments were scored "
+                              "with. Re-score the accounts to apply the new version.")
+                            % {"m": saved.model, "s": saved.model.get_status_display(), "old": saved.replaced},
+                        )  # fmt: skip
+                    else:
+                        messages.success(request, _("%(m)s saved.") % {"m": saved.model})
+                    target = saved.model
+                return redirect(f"{reverse('evaluation:models')}#model-{target.pk}")
+            except DomainError as exc:
+                row_errors, criteria_errors, rest = _split_criteria_errors(exc)
+                if not exc.errors:
+                    apply_domain_error(form, exc)
+                for err in rest:
+                    on_form = err.field in form.fields
+                    form.add_error(err.field if on_form else None, err.message)
+    else:
+        initial: dict[str, Any] = {"scale_min": 1, "scale_max": 5, "strategic_min": 75, "key_min": 55,
+                                   "basic_min": 30, "activate": False}  # fmt: skip
+        rows = []
+        if model is not None:
+            initial.update(
+                name=model.name, description=model.description, account_types=list(model.account_types),
+                scale_min=model.scale_min, scale_max=model.scale_max, strategic_min=model.strategic_min,
+                key_min=model.key_min, basic_min=model.basic_min,
+            )  # fmt: skip
+            rows = [
+                {"key": c.key, "name": c.name, "weight": f"{c.weight.normalize():f}", "guidance": c.guidance,
+                 "levels": "\n".join(str(x) for x in c.levels)}
+                for c in model.criteria.all()
+            ]  # fmt: skip
+        form = ScoringModelForm(initial=initial, creating=creating)
+    return render(
+        request, "evaluation/model_form.html",
+        {"form": form, "model": model, "rows": _editor_rows(rows, row_errors), "criteria_errors": criteria_errors,
+         "uses": uses, "can_analyse": selectors.can_see_analysis(actor)},
+    )  # fmt: skip
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def model_create(request: HttpRequest) -> HttpResponse:
+    return _model_editor(request, None)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def model_edit(request: HttpRequest, model_id: int) -> HttpResponse:
+    try:
+        model = selectors.scoring_model_get(actor=_actor(request), model_id=model_id)
+    except NotFound:
+        raise Http404 from None
+    return _model_editor(request, model)
 
 
 @login_required

@@ -83,7 +83,8 @@ def test_lead_reviews_and_overrides(api: Any, world: Any, models: dict[str, Scor
 def test_admin_manages_models_others_cannot(api: Any, world: Any, models: dict[str, ScoringModel]) -> None:
     spec = {
         "code": "access-potential", "name": "Access potential", "account_types": ["payer"],
-        "criteria": [{"name": "Formulary influence", "weight": 50}, {"name": "Lives covered", "weight": 40}],
+        "criteria": [{"name": "Formulary influence", "weight": 50, "levels": list("abcde")},
+                     {"name": "Lives covered", "weight": 40, "levels": list("vwxyz")}],
     }  # fmt: skip
     status, body = api("admin").post("evaluation/models", spec)
     assert status == 422 and body["errors"][0]["code"] == "weights_not_100"

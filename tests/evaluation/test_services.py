@@ -11,7 +11,7 @@ import pytest
 from openkam.accounts.models import Account
 from openkam.core.errors import PermissionDenied, RuleViolation, ValidationFailed
 from openkam.evaluation import services
-from openkam.evaluation.models import AccountTier, Assessment, RescoreRun, ScoringModel, TeamStrategicCap
+from openkam.evaluation.models import AccountTier, Assessment, Criterion, RescoreRun, ScoringModel, TeamStrategicCap
 from tests.evaluation.conftest import all_scores
 
 pytestmark = pytest.mark.django_db
@@ -174,7 +174,7 @@ def _spec(**over: Any) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "code": "formulary-influence", "name": "Formulary influence", "account_types": ["hospital"],
         "criteria": [{"name": "P&T influence", "weight": 60, "levels": ["a", "b", "c", "d", "e"]},
-                     {"name": "Budget", "weight": 40}],
+                     {"name": "Budget", "weight": 40, "levels": ["none", "small", "some", "large", "any"]}],
     }  # fmt: skip
     spec.update(over)
     return spec
@@ -188,8 +188,9 @@ def test_model_validation_refuses_bad_models(world: Any, models: dict[str, Scori
     assert exc.value.errors[0].field == "criteria" and "at least one criterion" in exc.value.message
     with pytest.raises(ValidationFailed) as exc:
         services.scoring_model_create(
-            actor=admin, **_spec(criteria=[{"name": "A", "weight": 60}, {"name": "B", "weight": 30}])
-        )
+            actor=admin, **_spec(criteria=[{"name": "A", "weight": 60, "levels": list("abcde")},
+                                           {"name": "B", "weight": 30, "levels": list("abcde")}])
+        )  # fmt: skip
     assert exc.value.errors[0].code == "weights_not_100" and "90 %" in exc.value.message
     with pytest.raises(ValidationFailed) as exc:
         services.scoring_model_create(actor=admin, **_spec(strategic_min=50, key_min=60))
@@ -210,6 +211,54 @@ def test_versions_and_activation(world: Any, models: dict[str, ScoringModel]) ->
     services.scoring_model_activate(actor=admin, model_id=v2.pk)
     v1.refresh_from_db()
     assert v1.status == "retired" and ScoringModel.objects.get(pk=v2.pk).status == "active"
+
+
+def test_scale_labels_are_required_one_per_level(world: Any, models: dict[str, ScoringModel]) -> None:
+    admin = world.users["admin"]
+    before = (ScoringModel.objects.count(), Criterion.objects.count())
+    for levels in ([], ["a", "b", "c", "d"], ["a", "b", "", "d", "e"]):
+        crit = [{"name": "P&T influence", "weight": 60, "levels": ["a", "b", "c", "d", "e"]},
+                {"name": "Budget", "weight": 40, "levels": levels}]  # fmt: skip
+        with pytest.raises(ValidationFailed) as exc:
+            services.scoring_model_create(actor=admin, **_spec(criteria=crit))
+        assert exc.value.errors[0].field == "criteria.1.levels" and "5 labels for a 1–5 scale" in exc.value.message
+    assert (ScoringModel.objects.count(), Criterion.objects.count()) == before
+
+
+def test_editing_a_used_active_model_creates_the_next_version(world: Any, models: dict[str, ScoringModel]) -> None:
+    admin = world.users["admin"]
+    v1 = models["partnership"]
+    old_criteria = list(v1.criteria.values_list("pk", "weight"))
+    a, _r = services.assessment_create(actor=world.users["kam"], account_id=world.hospital.pk, scores=all_scores(v1, 4))
+    data = services._model_data(v1)
+    data["criteria"][0]["weight"] += 5
+    data["criteria"][1]["weight"] -= 5
+    data["criteria"][0]["levels"][0] = "No appetite at all"
+    with pytest.raises(ValidationFailed):  # weights 105 %: nothing written
+        services.scoring_model_edit(actor=admin, model_id=v1.pk, criteria=[*data["criteria"][:1],
+                                    {**data["criteria"][1], "weight": data["criteria"][1]["weight"] + 5},
+                                    *data["criteria"][2:]])  # fmt: skip
+    assert ScoringModel.objects.filter(code=v1.code).count() == 1
+    saved = services.scoring_model_edit(actor=admin, model_id=v1.pk, criteria=data["criteria"], reason="QBR")
+    assert saved.new_version and saved.replaced == v1 and saved.model.version == 2
+    assert saved.model.status == "active" and ScoringModel.objects.get(pk=v1.pk).status == "retired"
+    assert list(v1.criteria.values_list("pk", "weight")) == old_criteria  # the used version is untouched
+    assert saved.model.criteria.first().levels[0] == "No appetite at all"
+    assert Assessment.objects.get(pk=a.pk).model_id == v1.pk
+    # a version nobody has scored with yet is edited in place
+    again = services.scoring_model_edit(actor=admin, model_id=saved.model.pk, name="Partnership potential 2027")
+    assert not again.new_version and again.model.pk == saved.model.pk and again.model.name.endswith("2027")
+    with pytest.raises(PermissionDenied):
+        services.scoring_model_edit(actor=world.users["lead"], model_id=saved.model.pk, name="x")
+
+
+def test_a_new_draft_is_edited_in_place_and_activated_on_request(world: Any, models: dict[str, ScoringModel]) -> None:
+    admin = world.users["admin"]
+    draft = services.scoring_model_create(actor=admin, **_spec())
+    saved = services.scoring_model_edit(actor=admin, model_id=draft.pk, account_types=["hospital", "idn"])
+    assert not saved.new_version and saved.model.status == "draft" and saved.model.account_types == ["hospital", "idn"]
+    saved = services.scoring_model_edit(actor=admin, model_id=draft.pk, activate=True)
+    assert saved.model.status == "active" and saved.model.version == 1
 
 
 def test_rescore_all_after_a_model_change(world: Any, models: dict[str, ScoringModel]) -> None:

@@ -194,3 +194,93 @@ def test_effort_snapshot_counts_what_each_audience_may_see(world: Any, models: d
     compliance = selectors.effort_for(actor=world.users["compliance"], ids=[world.hospital.pk])[world.hospital.pk]
     assert (compliance.n90, compliance.people) == (3, 2)
     assert selectors.effort_for(actor=msl, ids=[world.hospital.pk])[world.hospital.pk].n90 == 1
+
+
+# --- model editor -----------------------------------------------------------------------------------
+def _editor_post(**over: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": "Formulary influence", "code": "formulary-influence", "description": "For P&T-driven hospitals.",
+        "account_types": ["hospital", "idn"], "scale_min": "1", "scale_max": "4",
+        "strategic_min": "75", "key_min": "55", "basic_min": "30", "reason": "New for 2027",
+        "crit-0-name": "P&T influence", "crit-0-weight": "60", "crit-0-guidance": "Seats on the P&T committee.",
+        "crit-0-levels": "None\nObserver\nMember\nChair",
+        "crit-1-name": "Budget", "crit-1-weight": "40", "crit-1-guidance": "",
+        "crit-1-levels": "Frozen\nTight\nOpen\nGrowing",
+        "crit-2-name": "", "crit-2-weight": "", "crit-2-guidance": "", "crit-2-levels": "",
+    }  # fmt: skip
+    data.update(over)
+    return data
+
+
+def test_admin_creates_a_model_in_the_editor(web: Any, world: Any, models: dict[str, ScoringModel]) -> None:
+    client = web("admin")
+    page = client.get("/evaluation/models/new/")
+    assert page.status_code == 200 and 'data-testid="model-form"' in page.content.decode()
+    resp = client.post("/evaluation/models/new/", _editor_post(activate="on"))
+    assert resp.status_code == 302
+    m = ScoringModel.objects.get(code="formulary-influence")
+    assert (m.status, m.version, m.scale_max, m.account_types) == ("active", 1, 4, ["hospital", "idn"])
+    crit = list(m.criteria.all())
+    assert [(c.name, c.weight, c.levels) for c in crit] == [
+        ("P&T influence", 60, ["None", "Observer", "Member", "Chair"]),
+        ("Budget", 40, ["Frozen", "Tight", "Open", "Growing"]),
+    ]
+    listing = client.get("/evaluation/models/").content.decode()
+    assert "Formulary influence" in listing and f'href="/evaluation/models/{m.pk}/edit/"' in listing
+
+
+@pytest.mark.parametrize(
+    ("over", "message"),
+    [
+        ({"crit-1-weight": "30"}, "add up to 90 %"),
+        ({"crit-0-name": "", "crit-0-weight": "", "crit-0-guidance": "", "crit-0-levels": "", "crit-1-name": "",
+          "crit-1-weight": "", "crit-1-levels": ""}, "at least one criterion"),
+        ({"crit-1-levels": "Frozen\nTight\nOpen"}, "4 labels for a 1–4 scale"),
+        ({"crit-1-weight": "forty"}, "Enter a number"),
+        ({"account_types": []}, "Choose the account types"),
+        ({"strategic_min": "50"}, "Thresholds must decrease"),
+    ],
+)  # fmt: skip
+def test_model_editor_refuses_bad_models_with_friendly_errors_and_saves_nothing(
+    web: Any, world: Any, models: dict[str, ScoringModel], over: dict[str, Any], message: str
+) -> None:
+    before = ScoringModel.objects.count()
+    resp = web("admin").post("/evaluation/models/new/", _editor_post(**over))
+    assert resp.status_code == 200
+    body = resp.content.decode()
+    assert message in body and 'data-testid="model-form"' in body
+    assert 'value="P&amp;T influence"' in body or over.get("crit-0-name") == ""  # what was typed is kept
+    assert ScoringModel.objects.count() == before
+
+
+def test_editing_a_used_active_model_in_the_editor_makes_the_next_version(
+    web: Any, world: Any, models: dict[str, ScoringModel]
+) -> None:
+    v1 = models["partnership"]
+    _score(world, v1, world.hospital, 4)
+    client = web("admin")
+    page = client.get(f"/evaluation/models/{v1.pk}/edit/").content.decode()
+    assert 'data-testid="versioning-note"' in page and "creates version 2" in page
+    crit = list(v1.criteria.all())
+    data: dict[str, Any] = {
+        "name": v1.name, "description": v1.description, "account_types": list(v1.account_types),
+        "scale_min": "1", "scale_max": "5", "strategic_min": "70", "key_min": "55", "basic_min": "30",
+    }  # fmt: skip
+    for i, c in enumerate(crit):
+        data.update({f"crit-{i}-key": c.key, f"crit-{i}-name": c.name, f"crit-{i}-weight": str(c.weight),
+                     f"crit-{i}-guidance": c.guidance, f"crit-{i}-levels": "\n".join(c.levels)})  # fmt: skip
+    resp = client.post(f"/evaluation/models/{v1.pk}/edit/", data, follow=True)
+    assert resp.status_code == 200 and "Saved as" in resp.content.decode()
+    v2 = ScoringModel.objects.get(code=v1.code, version=2)
+    assert v2.status == "active" and v2.strategic_min == 70
+    assert [c.key for c in v2.criteria.all()] == [c.key for c in crit]
+    v1.refresh_from_db()
+    assert v1.status == "retired" and v1.strategic_min == 75
+
+
+def test_only_admins_open_the_model_editor(web: Any, world: Any, models: dict[str, ScoringModel]) -> None:
+    for role in ("lead", "kam", "compliance"):
+        assert web(role).get("/evaluation/models/new/").status_code == 403
+        assert web(role).post(f"/evaluation/models/{models['trade'].pk}/edit/", _editor_post()).status_code == 403
+    assert web("admin").get("/evaluation/models/999999/edit/").status_code == 404
+    assert 'data-testid="model-new"' not in web("lead").get("/evaluation/models/").content.decode()
