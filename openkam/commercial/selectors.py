@@ -559,10 +559,10 @@ def _month_range(start: dt.date, end: dt.date) -> list[dt.date]:
 
 
 def pnl_default_period(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
-    """The last 24 full months and the current one."""
+    """The last 36 full months and the current one (three years of trend)."""
     today = today or timezone.localdate()
     start = today.replace(day=1)
-    for _i in range(24):
+    for _i in range(36):
         start = (start - dt.timedelta(days=1)).replace(day=1)
     return start, today
 
