@@ -36,6 +36,7 @@ from django.utils import timezone
 from openkam.accounts.models import Account
 from openkam.core.access import visible_classifications
 from openkam.core.models import Role, User
+from openkam.demo.bench_commercial import sales_import_task
 from openkam.demo.scales import FLAGSHIP
 from openkam.plans.models import AccountPlan
 
@@ -230,6 +231,19 @@ OPERATIONS = (
         "evaluation_rescore", "Re-score + re-tier all assessed accounts (task)", "evaluation:models", lambda s: [],
         "evaluation_rescore.sql", target_ms=5000, target_scale="large", task=rescore_all_accounts, max_repeat=3,
     ),
+    Operation(
+        "whitespace_grid", "Whitespace grid — IDN with 40 hospitals", "commercial:whitespace",
+        lambda s: [s.idn.pk] if s.idn else None, "whitespace_grid.sql", target_ms=150, target_scale="large",
+    ),
+    Operation(
+        "pnl_rollup", "Account P&L — IDN roll-up over 3 years", "commercial:account_pnl",
+        lambda s: [s.idn.pk] if s.idn else None, "pnl_rollup.sql", target_ms=200, target_scale="large",
+    ),
+    Operation(
+        "sales_import", "Import 1,000,000 sales lines (task; baseline: raw COPY of the same file)",
+        "commercial:sales_import", lambda s: [] if s.idn else None, "sales_import.sql", task=sales_import_task,
+        target_ms=20000, target_scale="large", max_repeat=2,
+    ),
 )  # fmt: skip
 
 
@@ -297,7 +311,7 @@ def time_sql(statements: list[str], params: dict[str, Any], *, repeat: int, warm
             rows = 0
             for stmt in statements:
                 cur.execute(stmt, params)
-                rows += len(cur.fetchall())
+                rows += len(cur.fetchall()) if cur.description else 0  # DDL/COPY: no rows
             if i >= warmup:
                 samples.append(time.perf_counter() - started)
     return _median_ms(samples), rows
