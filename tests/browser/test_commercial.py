@@ -25,16 +25,35 @@ def _data(world: Any) -> Any:
     onco = f.ProductFactory(name="Onkelara")
     hf = f.IndicationFactory(product=cardio, name="Heart failure with reduced ejection fraction", approved=True)
     lung = f.IndicationFactory(product=onco, name="Non-small cell lung cancer", approved=True)
-    services.whitespace_cell_set(actor=kam, account_id=world.department.pk, indication_id=hf.pk, status="used",
-                                 potential_value=250000, our_share=45, competitor="Cardiorex")  # fmt: skip
-    services.whitespace_cell_set(actor=kam, account_id=world.hospital2.pk, indication_id=lung.pk,
-                                 status="competitor", competitor="Oncorival", potential_value=180000,
-                                 contract_end=TODAY + dt.timedelta(days=200))  # fmt: skip
+    services.whitespace_cell_set(
+        actor=kam,
+        account_id=world.department.pk,
+        indication_id=hf.pk,
+        status="used",
+        potential_value=250000,
+        our_share=45,
+        competitor="Cardiorex",
+    )
+    services.whitespace_cell_set(
+        actor=kam,
+        account_id=world.hospital2.pk,
+        indication_id=lung.pk,
+        status="competitor",
+        competitor="Oncorival",
+        potential_value=180000,
+        contract_end=TODAY + dt.timedelta(days=200),
+    )
     services.whitespace_cell_set(actor=kam, account_id=world.hospital2.pk, indication_id=hf.pk, potential_value=320000)
     for i, stage in enumerate(("qualified", "proposal", "negotiation", "won")):
-        services.opportunity_create(actor=kam, account_id=world.hospital.pk, name=f"Deal {stage}",
-                                    value=100000 + i * 50000, stage=stage, product_ids=[cardio.pk],
-                                    expected_close=TODAY + dt.timedelta(days=30 * (i + 1)))  # fmt: skip
+        services.opportunity_create(
+            actor=kam,
+            account_id=world.hospital.pk,
+            name=f"Deal {stage}",
+            value=100000 + i * 50000,
+            stage=stage,
+            product_ids=[cardio.pk],
+            expected_close=TODAY + dt.timedelta(days=30 * (i + 1)),
+        )
     add_sales(world.hospital, cardio, 24, gross=40000)
     add_sales(world.hospital2, onco, 24, gross=25000)
     add_cost(world.idn, 24, amount=3000)
@@ -42,15 +61,22 @@ def _data(world: Any) -> Any:
     from openkam.commercial.models import RiskFactor
 
     for position, (code, name, weight, guidance) in enumerate(DEFAULT_RISK_FACTORS):
-        RiskFactor.objects.get_or_create(code=code, defaults={"name": name, "weight": weight, "guidance": guidance,
-                                                               "position": position})  # fmt: skip
+        RiskFactor.objects.get_or_create(
+            code=code, defaults={"name": name, "weight": weight, "guidance": guidance, "position": position}
+        )
     tender = services.tender_create(
-        actor=kam, account_id=world.idn.pk, title="Cardiometabolic medicines framework", tender_type="open",
-        publication_date=TODAY - dt.timedelta(days=10), submission_deadline=TODAY + dt.timedelta(days=12),
-        estimated_value=1200000, award_criteria=[{"name": "Price", "weight": 60}, {"name": "Quality", "weight": 40}],
-        documents=[{"name": "Signed declaration"}, {"name": "Price schedule"}], responsible_ids=[kam.pk],
+        actor=kam,
+        account_id=world.idn.pk,
+        title="Cardiometabolic medicines framework",
+        tender_type="open",
+        publication_date=TODAY - dt.timedelta(days=10),
+        submission_deadline=TODAY + dt.timedelta(days=12),
+        estimated_value=1200000,
+        award_criteria=[{"name": "Price", "weight": 60}, {"name": "Quality", "weight": 40}],
+        documents=[{"name": "Signed declaration"}, {"name": "Price schedule"}],
+        responsible_ids=[kam.pk],
         lots=[{"number": 1, "name": "Heart failure", "product_ids": [cardio.pk]}],
-    )  # fmt: skip
+    )
     return hf, tender
 
 
@@ -81,8 +107,13 @@ def test_tender_bid_analysis_and_lead_decision(world: Any, page: Any, login: Any
     expect(page.get_by_test_id("tender-upcoming")).to_contain_text("No bid/risk analysis yet")
     shot(page, "commercial-tenders")
     page.get_by_text("Cardiometabolic medicines framework").click()
-    for code, score in (("price_position", "3"), ("clinical_differentiation", "5"), ("supply_security", "4"),
-                        ("evaluator_relationship", "4"), ("contract_terms", "4")):  # fmt: skip
+    for code, score in (
+        ("price_position", "3"),
+        ("clinical_differentiation", "5"),
+        ("supply_security", "4"),
+        ("evaluator_relationship", "4"),
+        ("contract_terms", "4"),
+    ):
         page.select_option(f"#score-{code}", score)
     page.get_by_test_id("assess").click()
     expect(page.get_by_test_id("win-likelihood")).to_have_text("75 %")

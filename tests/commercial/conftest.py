@@ -64,11 +64,20 @@ def month(offset: int) -> dt.date:
 def add_sales(account: Any, product: Any, months: int, gross: int = 1000, *, currency: str = "USD") -> None:
     SalesLine.objects.bulk_create(
         [
-            SalesLine(account=account, product=product, period=month(-i), quantity=10, gross_sales=gross,
-                      discounts=gross // 10, rebates=gross // 20, cogs=gross // 5, currency=currency)
+            SalesLine(
+                account=account,
+                product=product,
+                period=month(-i),
+                quantity=10,
+                gross_sales=gross,
+                discounts=gross // 10,
+                rebates=gross // 20,
+                cogs=gross // 5,
+                currency=currency,
+            )
             for i in range(months)
         ]
-    )  # fmt: skip
+    )
 
 
 def add_cost(account: Any, months: int, amount: int = 100) -> None:

@@ -15,19 +15,31 @@ TODAY = dt.date.today()
 
 
 def _opp(account_id: int, **kw: Any) -> dict[str, Any]:
-    return {"account_id": account_id, "name": "Deal", "value": "5000.00", "currency": "USD", "stage": "proposal",
-            "expected_close": (TODAY + dt.timedelta(days=60)).isoformat(), **kw}  # fmt: skip
+    return {
+        "account_id": account_id,
+        "name": "Deal",
+        "value": "5000.00",
+        "currency": "USD",
+        "stage": "proposal",
+        "expected_close": (TODAY + dt.timedelta(days=60)).isoformat(),
+        **kw,
+    }
 
 
 def test_whitespace_and_conversion(world: Any, portfolio: Any, api: Any) -> None:
     kam = api("kam")
-    status, cell = kam.put(f"commercial/accounts/{world.hospital.pk}/whitespace/{portfolio.lung.pk}",
-                           {"status": "competitor", "competitor": "Oncorival", "potential_value": "90000"})  # fmt: skip
+    status, cell = kam.put(
+        f"commercial/accounts/{world.hospital.pk}/whitespace/{portfolio.lung.pk}",
+        {"status": "competitor", "competitor": "Oncorival", "potential_value": "90000"},
+    )
     assert status == 200 and cell["status"] == "competitor"
     status, body = kam.put(f"commercial/accounts/{world.hospital.pk}/whitespace/{portfolio.off_label.pk}", {})
     assert status == 422 and body["errors"][0]["field"] == "indication_id"
     status, grid = kam.get(f"commercial/accounts/{world.idn.pk}/whitespace")
-    assert status == 200 and [c["name"] for c in grid["columns"]] == ["Beacon General Hospital", "Beacon North Hospital"]
+    assert status == 200 and [c["name"] for c in grid["columns"]] == [
+        "Beacon General Hospital",
+        "Beacon North Hospital",
+    ]
     lung = next(r for r in grid["rows"] if r["indication"] == "Lung cancer")
     assert lung["cells"][0]["status"] == "competitor" and lung["cells"][0]["potential_value"] == "90000.00"
     status, opp = kam.post(f"commercial/accounts/{world.hospital2.pk}/whitespace/{portfolio.hf.pk}/opportunity")
@@ -38,15 +50,20 @@ def test_whitespace_and_conversion(world: Any, portfolio: Any, api: Any) -> None
     status, grid = api("msl").get(f"commercial/accounts/{world.idn.pk}/whitespace")
     assert status == 200 and grid["gap_potential"] is None
     assert all(c["potential_value"] is None for r in grid["rows"] for c in r["cells"])
-    assert api("msl").post(f"commercial/accounts/{world.hospital.pk}/whitespace/{portfolio.hf.pk}/opportunity")[0] == 403
+    assert (
+        api("msl").post(f"commercial/accounts/{world.hospital.pk}/whitespace/{portfolio.hf.pk}/opportunity")[0] == 403
+    )
     assert api("compliance").put(f"commercial/accounts/{world.hospital.pk}/whitespace/{portfolio.hf.pk}", {})[0] == 403
     assert kam.get(f"commercial/accounts/{world.other_account.pk}/whitespace")[0] == 404
 
 
 def test_opportunities_per_role_and_bad_input(world: Any, portfolio: Any, api: Any) -> None:
     kam = api("kam")
-    for bad, field in [({"probability": 120}, "probability"), ({"currency": "ABC"}, "currency"),
-                       ({"value": "-1"}, "value")]:  # fmt: skip
+    for bad, field in [
+        ({"probability": 120}, "probability"),
+        ({"currency": "ABC"}, "currency"),
+        ({"value": "-1"}, "value"),
+    ]:
         status, body = kam.post("commercial/opportunities", _opp(world.idn.pk, **bad))
         assert status == 422, (bad, body)
         assert field in {e["field"] for e in body["errors"]} or field in body["message"]
@@ -62,7 +79,9 @@ def test_opportunities_per_role_and_bad_input(world: Any, portfolio: Any, api: A
     assert api("kam2").get(f"commercial/opportunities/{opp['id']}")[0] == 404
     assert api("compliance").patch(f"commercial/opportunities/{opp['id']}", {"stage": "won"})[0] == 403
     status, pipes = kam.get(f"commercial/pipeline?account_id={world.idn.pk}")
-    assert status == 200 and pipes[0]["open_value"] == "5000.00" and pipes[0]["by_account"][0]["id"] == world.hospital.pk
+    assert (
+        status == 200 and pipes[0]["open_value"] == "5000.00" and pipes[0]["by_account"][0]["id"] == world.hospital.pk
+    )
     assert len(pipes[0]["forecast"]) == 13
     assert api("msl").get("commercial/pipeline")[0] == 403
     assert kam.delete(f"commercial/opportunities/{opp['id']}")[0] == 204
@@ -70,11 +89,16 @@ def test_opportunities_per_role_and_bad_input(world: Any, portfolio: Any, api: A
 
 def test_tenders_assessment_and_decision(world: Any, portfolio: Any, api: Any, risk_factors: Any) -> None:
     kam, lead = api("kam"), api("lead")
-    body = {"account_id": world.idn.pk, "title": "Oncology 2027", "tender_type": "restricted",
-            "publication_date": TODAY.isoformat(), "submission_deadline": (TODAY - dt.timedelta(days=3)).isoformat(),
-            "award_criteria": [{"name": "Price", "weight": 50}, {"name": "Clinical value", "weight": 50}],
-            "documents": [{"name": "Dossier"}],
-            "lots": [{"number": 1, "name": "Lung", "product_ids": [portfolio.onco.pk]}]}  # fmt: skip
+    body = {
+        "account_id": world.idn.pk,
+        "title": "Oncology 2027",
+        "tender_type": "restricted",
+        "publication_date": TODAY.isoformat(),
+        "submission_deadline": (TODAY - dt.timedelta(days=3)).isoformat(),
+        "award_criteria": [{"name": "Price", "weight": 50}, {"name": "Clinical value", "weight": 50}],
+        "documents": [{"name": "Dossier"}],
+        "lots": [{"number": 1, "name": "Lung", "product_ids": [portfolio.onco.pk]}],
+    }
     status, err = kam.post("commercial/tenders", body)
     assert status == 422 and err["errors"][0]["field"] == "submission_deadline"
     assert not Tender.objects.exists()
@@ -99,7 +123,7 @@ def test_tenders_assessment_and_decision(world: Any, portfolio: Any, api: Any, r
     assert api("kam2").get(f"commercial/tenders/{tid}")[0] == 404
     # the checklist is the admin's
     assert kam.post("commercial/risk-factors", {"code": "x", "name": "X"})[0] == 403
-    status, factor = api("admin").post("commercial/risk-factors", {"code": "local_content", "name": "Local content"})
+    status, _factor = api("admin").post("commercial/risk-factors", {"code": "local_content", "name": "Local content"})
     assert status == 201
     status, err = kam.put(f"commercial/tenders/{tid}/assessment", {"scores": scores})
     assert status == 422 and err["errors"][0]["field"] == "scores.local_content"
@@ -108,11 +132,18 @@ def test_tenders_assessment_and_decision(world: Any, portfolio: Any, api: Any, r
 def test_pnl_and_costs(world: Any, portfolio: Any, api: Any) -> None:
     kam = api("kam")
     add_sales(world.hospital, portfolio.cardio, 3, gross=1000)
-    status, cost = kam.post(f"commercial/accounts/{world.idn.pk}/costs",
-                            {"period": TODAY.isoformat(), "category": "events", "amount": "250"})  # fmt: skip
+    status, cost = kam.post(
+        f"commercial/accounts/{world.idn.pk}/costs",
+        {"period": TODAY.isoformat(), "category": "events", "amount": "250"},
+    )
     assert status == 201 and cost["period"] == TODAY.replace(day=1).isoformat()
-    assert kam.post(f"commercial/accounts/{world.idn.pk}/costs",
-                    {"period": TODAY.isoformat(), "category": "events", "amount": "1", "currency": "XXX"})[0] == 422
+    assert (
+        kam.post(
+            f"commercial/accounts/{world.idn.pk}/costs",
+            {"period": TODAY.isoformat(), "category": "events", "amount": "1", "currency": "XXX"},
+        )[0]
+        == 422
+    )
     status, pnls = kam.get(f"commercial/accounts/{world.idn.pk}/pnl?by_account=true")
     assert status == 200 and pnls[0]["total"]["gross_sales"] == "3000.00"
     assert pnls[0]["total"]["events"] == "250.00" and pnls[0]["by_account"]
@@ -128,8 +159,9 @@ def test_sales_import_upload_dry_run_and_import(world: Any, portfolio: Any, api:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     content = f"account,product,period,gross_sales,currency\n{world.idn.pk},Cardivance,2026-01,100,USD\n".encode()
-    response = client.post("/api/v1/commercial/sales-imports", {"file": SimpleUploadedFile("s.csv", content)},
-                           **headers)  # fmt: skip
+    response = client.post(
+        "/api/v1/commercial/sales-imports", {"file": SimpleUploadedFile("s.csv", content)}, **headers
+    )
     assert response.status_code == 201, response.content
     imp = response.json()
     assert imp["status"] == "uploaded" and imp["job_id"]

@@ -36,11 +36,24 @@ def codes(exc: Any) -> set[tuple[str, str]]:
 # --- whitespace -------------------------------------------------------------------------------------------
 def test_grid_of_an_idn_is_hospitals_by_approved_indications(world: Any, portfolio: Any) -> None:
     kam = world.users["kam"]
-    services.whitespace_cell_set(actor=kam, account_id=world.department.pk, indication_id=portfolio.hf.pk,
-                                 status="used", potential_value="50000", our_share=40, competitor="Rivalix")  # fmt: skip
-    services.whitespace_cell_set(actor=kam, account_id=world.hospital2.pk, indication_id=portfolio.lung.pk,
-                                 status="competitor", competitor="Oncorival", contract_end="2027-03-31",
-                                 potential_value=80000)  # fmt: skip
+    services.whitespace_cell_set(
+        actor=kam,
+        account_id=world.department.pk,
+        indication_id=portfolio.hf.pk,
+        status="used",
+        potential_value="50000",
+        our_share=40,
+        competitor="Rivalix",
+    )
+    services.whitespace_cell_set(
+        actor=kam,
+        account_id=world.hospital2.pk,
+        indication_id=portfolio.lung.pk,
+        status="competitor",
+        competitor="Oncorival",
+        contract_end="2027-03-31",
+        potential_value=80000,
+    )
     grid = selectors.whitespace_grid(actor=kam, account_id=world.idn.pk)
     assert [c.name for c in grid.columns] == ["Beacon General Hospital", "Beacon North Hospital"]
     assert [r.indication.name for r in grid.rows] == ["Heart failure", "Hypercholesterolaemia", "Lung cancer"]
@@ -63,15 +76,22 @@ def test_whitespace_refuses_off_label_and_bad_values(world: Any, portfolio: Any)
         services.whitespace_cell_set(actor=kam, account_id=world.hospital.pk, indication_id=portfolio.off_label.pk)
     assert ("indication_id", "off_label") in codes(exc)
     with pytest.raises(ValidationFailed) as exc:
-        services.whitespace_cell_set(actor=kam, account_id=world.hospital.pk, indication_id=portfolio.hf.pk,
-                                     our_share=140, currency="XYZ", status="maybe")  # fmt: skip
+        services.whitespace_cell_set(
+            actor=kam,
+            account_id=world.hospital.pk,
+            indication_id=portfolio.hf.pk,
+            our_share=140,
+            currency="XYZ",
+            status="maybe",
+        )
     assert {("our_share", "out_of_range"), ("currency", "unknown_currency"), ("status", "invalid_choice")} <= codes(exc)
     assert not WhitespaceCell.objects.exists()
     with pytest.raises(NotFound):
         services.whitespace_cell_set(actor=kam, account_id=world.other_account.pk, indication_id=portfolio.hf.pk)
     with pytest.raises(PermissionDenied):
-        services.whitespace_cell_set(actor=world.users["msl"], account_id=world.hospital.pk,
-                                     indication_id=portfolio.hf.pk, status="used")  # fmt: skip
+        services.whitespace_cell_set(
+            actor=world.users["msl"], account_id=world.hospital.pk, indication_id=portfolio.hf.pk, status="used"
+        )
 
 
 def test_formulary_only_cells_come_from_the_formulary(world: Any, portfolio: Any, monkeypatch: Any) -> None:
@@ -90,10 +110,12 @@ def test_formulary_only_cells_come_from_the_formulary(world: Any, portfolio: Any
 
 def test_a_gap_becomes_an_opportunity_in_one_step(world: Any, portfolio: Any) -> None:
     kam = world.users["kam"]
-    services.whitespace_cell_set(actor=kam, account_id=world.hospital2.pk, indication_id=portfolio.hf.pk,
-                                 potential_value="120000.00")  # fmt: skip
-    opp = services.whitespace_cell_to_opportunity(actor=kam, account_id=world.hospital2.pk,
-                                                  indication_id=portfolio.hf.pk)  # fmt: skip
+    services.whitespace_cell_set(
+        actor=kam, account_id=world.hospital2.pk, indication_id=portfolio.hf.pk, potential_value="120000.00"
+    )
+    opp = services.whitespace_cell_to_opportunity(
+        actor=kam, account_id=world.hospital2.pk, indication_id=portfolio.hf.pk
+    )
     assert opp.value == Decimal("120000.00") and opp.stage == "identified" and opp.probability == 10
     assert [p.name for p in opp.products.all()] == ["Cardivance"] and opp.owner == kam
     assert "Heart failure" in opp.name and "Beacon North Hospital" in opp.name
@@ -101,12 +123,15 @@ def test_a_gap_becomes_an_opportunity_in_one_step(world: Any, portfolio: Any) ->
     cell = next(c for c in grid.rows[0].cells if c.column_id == world.hospital2.pk)
     assert cell.opportunity_id == opp.pk and not cell.is_gap
     with pytest.raises(RuleViolation) as rule:
-        services.whitespace_cell_to_opportunity(actor=kam, account_id=world.hospital2.pk,
-                                                indication_id=portfolio.hf.pk)  # fmt: skip
+        services.whitespace_cell_to_opportunity(actor=kam, account_id=world.hospital2.pk, indication_id=portfolio.hf.pk)
     assert rule.value.code == "opportunity_exists"
-    services.whitespace_cell_set(actor=kam, account_id=world.hospital.pk, indication_id=portfolio.lung.pk, status="used")
+    services.whitespace_cell_set(
+        actor=kam, account_id=world.hospital.pk, indication_id=portfolio.lung.pk, status="used"
+    )
     with pytest.raises(RuleViolation):
-        services.whitespace_cell_to_opportunity(actor=kam, account_id=world.hospital.pk, indication_id=portfolio.lung.pk)
+        services.whitespace_cell_to_opportunity(
+            actor=kam, account_id=world.hospital.pk, indication_id=portfolio.lung.pk
+        )
 
 
 # --- opportunities and pipeline -----------------------------------------------------------------------------
@@ -174,11 +199,14 @@ def test_pipeline_rolls_up_the_idn_and_forecasts_by_month(world: Any) -> None:
 # --- tenders ------------------------------------------------------------------------------------------------------
 def _tender(actor: Any, account: Any, **kw: Any) -> Tender:
     fields = {
-        "title": "Anticoagulants 2027", "publication_date": TODAY - dt.timedelta(days=10),
-        "submission_deadline": TODAY + dt.timedelta(days=20), "tender_type": "open",
+        "title": "Anticoagulants 2027",
+        "publication_date": TODAY - dt.timedelta(days=10),
+        "submission_deadline": TODAY + dt.timedelta(days=20),
+        "tender_type": "open",
         "award_criteria": [{"name": "Price", "weight": 60}, {"name": "Quality", "weight": 40}],
-        "documents": [{"name": "Signed declaration"}, {"name": "Product dossier", "done": True}], **kw,
-    }  # fmt: skip
+        "documents": [{"name": "Signed declaration"}, {"name": "Product dossier", "done": True}],
+        **kw,
+    }
     return services.tender_create(actor=actor, account_id=account.pk, **fields)
 
 
@@ -193,10 +221,14 @@ def test_tender_rules(world: Any, portfolio: Any) -> None:
     assert {("award_criteria", "weights_sum"), ("currency", "unknown_currency")} <= codes(exc)
     assert not Tender.objects.exists()
     tender = _tender(
-        kam, world.idn, responsible_ids=[kam.pk, world.users["access"].pk],
-        lots=[{"number": 1, "name": "Heart failure", "product_ids": [portfolio.cardio.pk], "estimated_value": "5000"},
-              {"number": 2, "name": "Oncology", "product_ids": [portfolio.onco.pk]}],
-    )  # fmt: skip
+        kam,
+        world.idn,
+        responsible_ids=[kam.pk, world.users["access"].pk],
+        lots=[
+            {"number": 1, "name": "Heart failure", "product_ids": [portfolio.cardio.pk], "estimated_value": "5000"},
+            {"number": 2, "name": "Oncology", "product_ids": [portfolio.onco.pk]},
+        ],
+    )
     assert [lot.name for lot in tender.lots.all()] == ["Heart failure", "Oncology"]
     assert {u.username for u in tender.responsible.all()} == {"kam", "access"}
     tender = services.tender_document_toggle(actor=kam, tender_id=tender.pk, index=0, done=True)
@@ -204,8 +236,12 @@ def test_tender_rules(world: Any, portfolio: Any) -> None:
     with pytest.raises(ValidationFailed) as exc:  # outcome before the deadline
         services.tender_update(actor=kam, tender_id=tender.pk, outcome="won")
     assert ("outcome", "too_early") in codes(exc)
-    past = _tender(kam, world.hospital, publication_date=TODAY - dt.timedelta(days=90),
-                   submission_deadline=TODAY - dt.timedelta(days=30))  # fmt: skip
+    past = _tender(
+        kam,
+        world.hospital,
+        publication_date=TODAY - dt.timedelta(days=90),
+        submission_deadline=TODAY - dt.timedelta(days=30),
+    )
     with pytest.raises(ValidationFailed) as exc:
         services.tender_update(actor=kam, tender_id=past.pk, outcome="lost")
     assert ("loss_reason", "required") in codes(exc)
@@ -218,8 +254,13 @@ def test_tender_rules(world: Any, portfolio: Any) -> None:
 def test_bid_assessment_and_the_leads_decision(world: Any, risk_factors: Any) -> None:
     kam, lead = world.users["kam"], world.users["lead"]
     tender = _tender(kam, world.idn)
-    scores = {"price_position": 4, "clinical_differentiation": 5, "supply_security": 4,
-              "evaluator_relationship": 3, "contract_terms": 4}  # fmt: skip
+    scores = {
+        "price_position": 4,
+        "clinical_differentiation": 5,
+        "supply_security": 4,
+        "evaluator_relationship": 3,
+        "contract_terms": 4,
+    }
     with pytest.raises(ValidationFailed) as exc:
         services.bid_assessment_save(actor=kam, tender_id=tender.pk, scores={**scores, "price_position": 6})
     assert ("scores.price_position", "out_of_range") in codes(exc)
@@ -296,7 +337,9 @@ def test_sales_import_dry_run_then_import(world: Any, portfolio: Any) -> None:
     imp.refresh_from_db()
     assert imp.status == ImportStatus.IMPORTED and SalesLine.objects.filter(batch=imp).count() == 3
     line = SalesLine.objects.get(account=world.hospital)
-    assert line.period == dt.date(2026, 2, 1) and line.gross_sales == Decimal("2500.50") and line.product == portfolio.onco
+    assert (
+        line.period == dt.date(2026, 2, 1) and line.gross_sales == Decimal("2500.50") and line.product == portfolio.onco
+    )
     assert job.summary["rows"] == 3
     services.sales_import_undo(actor=kam, import_id=imp.pk)
     assert not SalesLine.objects.exists()
@@ -309,7 +352,7 @@ def test_sales_import_dry_run_then_import(world: Any, portfolio: Any) -> None:
         ("{acc},Cardivance,2026-13,1,100,0,0,0,USD", "period", "not a month"),
         ("{acc},Nothing,2026-01,1,100,0,0,0,USD", "product", "no product “Nothing”"),
         ("{other},Cardivance,2026-01,1,100,0,0,0,USD", "account", "that you may see"),
-        ("{acc},Cardivance,2026-01,1,\"1,000\",0,0,0,USD", "gross_sales", "not an amount"),
+        ('{acc},Cardivance,2026-01,1,"1,000",0,0,0,USD', "gross_sales", "not an amount"),
         ("{acc},Cardivance,2026-01,1,100,-5,0,0,USD", "discounts", "not an amount"),
     ],
 )
@@ -327,8 +370,14 @@ def test_a_bad_row_refuses_the_whole_file(world: Any, portfolio: Any, line: str,
 def test_bad_header_and_unreadable_lines(world: Any, portfolio: Any) -> None:
     kam = world.users["kam"]
     _imp, job = _run(kam, b"account,product,colour\n1,2,3\n", dry_run=True)
-    assert job.status == "failed" and "colour" in job.error and "missing column(s): period (YYYY-MM), gross sales" in job.error
-    _imp, job = _run(kam, (HEADER + f"{world.idn.pk},Cardivance,2026-01,1,100,0,0,0,USD,extra\n").encode(), dry_run=True)
+    assert (
+        job.status == "failed"
+        and "colour" in job.error
+        and "missing column(s): period (YYYY-MM), gross sales" in job.error
+    )
+    _imp, job = _run(
+        kam, (HEADER + f"{world.idn.pk},Cardivance,2026-01,1,100,0,0,0,USD,extra\n").encode(), dry_run=True
+    )
     assert job.status == "failed" and "Row 2" in job.error
     assert not SalesLine.objects.exists()
 
@@ -337,10 +386,19 @@ def test_xlsx_import(world: Any, portfolio: Any) -> None:
     from openkam.core.documents import Sheet, xlsx_workbook
 
     kam = world.users["kam"]
-    data = xlsx_workbook([Sheet("Sales", ["Account", "Product", "Month", "Gross sales", "Currency"],
-                                [[world.idn.pk, "Onkelara", dt.date(2026, 4, 1), 1234.5, "EUR"],
-                                 [world.hospital.pk, "Cardivance", "2026-05", 99, "EUR"]])])  # fmt: skip
-    imp, job = _run(kam, data, name="sales.xlsx", dry_run=False)
+    data = xlsx_workbook(
+        [
+            Sheet(
+                "Sales",
+                ["Account", "Product", "Month", "Gross sales", "Currency"],
+                [
+                    [world.idn.pk, "Onkelara", dt.date(2026, 4, 1), 1234.5, "EUR"],
+                    [world.hospital.pk, "Cardivance", "2026-05", 99, "EUR"],
+                ],
+            )
+        ]
+    )
+    _imp, job = _run(kam, data, name="sales.xlsx", dry_run=False)
     assert job.status == "done", job.error
     assert sorted(SalesLine.objects.values_list("gross_sales", flat=True)) == [Decimal("99.00"), Decimal("1234.50")]
     assert set(SalesLine.objects.values_list("currency", flat=True)) == {"EUR"}

@@ -26,14 +26,33 @@ def _seed(world: Any, portfolio: Any, n: int) -> None:
     for i in range(n):
         h = account_services.account_create(actor=admin, name=f"Member {i:03d}", type="hospital", parent=world.idn)
         d = account_services.account_create(actor=admin, name="Oncology", type="department", parent=h)
-        services.whitespace_cell_set(actor=kam, account_id=d.pk, indication_id=portfolio.lung.pk, status="used",
-                                     potential_value=1000 + i, our_share=30, competitor="Rival")  # fmt: skip
-        services.opportunity_create(actor=kam, account_id=h.pk, name=f"Deal {i}", value=1000 + i,
-                                    expected_close=TODAY + dt.timedelta(days=30 + i), stage="proposal",
-                                    product_ids=[portfolio.cardio.pk, portfolio.onco.pk])  # fmt: skip
-        services.tender_create(actor=kam, account_id=h.pk, title=f"Tender {i}", publication_date=TODAY,
-                               submission_deadline=TODAY + dt.timedelta(days=10 + i), responsible_ids=[kam.pk],
-                               lots=[{"number": 1, "name": "Lot", "product_ids": [portfolio.onco.pk]}])  # fmt: skip
+        services.whitespace_cell_set(
+            actor=kam,
+            account_id=d.pk,
+            indication_id=portfolio.lung.pk,
+            status="used",
+            potential_value=1000 + i,
+            our_share=30,
+            competitor="Rival",
+        )
+        services.opportunity_create(
+            actor=kam,
+            account_id=h.pk,
+            name=f"Deal {i}",
+            value=1000 + i,
+            expected_close=TODAY + dt.timedelta(days=30 + i),
+            stage="proposal",
+            product_ids=[portfolio.cardio.pk, portfolio.onco.pk],
+        )
+        services.tender_create(
+            actor=kam,
+            account_id=h.pk,
+            title=f"Tender {i}",
+            publication_date=TODAY,
+            submission_deadline=TODAY + dt.timedelta(days=10 + i),
+            responsible_ids=[kam.pk],
+            lots=[{"number": 1, "name": "Lot", "product_ids": [portfolio.onco.pk]}],
+        )
         add_sales(h, portfolio.cardio, 6)
         add_sales(d, portfolio.onco, 6)
         add_cost(h, 6)
@@ -119,17 +138,43 @@ def test_whitespace_cell_converts_with_htmx(world: Any, portfolio: Any, web: Any
 def test_forms_create_opportunity_tender_and_refuse_bad_input(world: Any, portfolio: Any, web: Any) -> None:
     kam = web("kam")
     url = reverse("commercial:opportunity_new") + f"?account={world.idn.pk}"
-    bad = kam.post(url, {"name": "X", "value": "10", "currency": "USD", "stage": "qualified", "probability": "150",
-                         "expected_close": "2027-01-01"})  # fmt: skip
+    bad = kam.post(
+        url,
+        {
+            "name": "X",
+            "value": "10",
+            "currency": "USD",
+            "stage": "qualified",
+            "probability": "150",
+            "expected_close": "2027-01-01",
+        },
+    )
     assert bad.status_code == 200 and b"Probability must be between 0 and 100" in bad.content
     assert not Opportunity.objects.exists()
-    ok = kam.post(url, {"name": "X", "value": "10", "currency": "USD", "stage": "qualified", "probability": "",
-                        "expected_close": "2027-01-01", "products": [portfolio.cardio.pk]})  # fmt: skip
+    ok = kam.post(
+        url,
+        {
+            "name": "X",
+            "value": "10",
+            "currency": "USD",
+            "stage": "qualified",
+            "probability": "",
+            "expected_close": "2027-01-01",
+            "products": [portfolio.cardio.pk],
+        },
+    )
     assert ok.status_code == 302 and Opportunity.objects.get().probability == 25
     url = reverse("commercial:tender_new") + f"?account={world.idn.pk}"
-    data = {"title": "Cardio 2027", "tender_type": "open", "publication_date": "2026-12-01", "currency": "USD",
-            "submission_deadline": "2026-11-01", "criteria": "Price: 70\nQuality: 30",
-            "documents": "Declaration", "lots": "Heart: Cardivance"}  # fmt: skip
+    data = {
+        "title": "Cardio 2027",
+        "tender_type": "open",
+        "publication_date": "2026-12-01",
+        "currency": "USD",
+        "submission_deadline": "2026-11-01",
+        "criteria": "Price: 70\nQuality: 30",
+        "documents": "Declaration",
+        "lots": "Heart: Cardivance",
+    }
     bad = kam.post(url, data)
     assert b"before the publication date" in bad.content
     ok = kam.post(url, {**data, "submission_deadline": "2027-01-15"})
