@@ -127,3 +127,57 @@ def test_admin_sees_rescore_progress(world: Any, page: Any, login: Any) -> None:
     expect(page.get_by_test_id("rescore-run")).to_have_attribute("data-status", "done")  # the page polls
     expect(page.get_by_test_id("rescore-run")).to_contain_text("8 of 8 accounts")
     shot(page, "evaluation-models")
+
+
+def test_admin_creates_a_model_and_a_kam_scores_with_it(world: Any, page: Any, login: Any) -> None:
+    """The model editor: an admin defines a model for GPOs (weights, a label per level, guidance), is told
+    what is wrong, fixes it; a KAM then scores a GPO with it and sees its tier."""
+    services.scoring_model_install_defaults()
+    gpo = account_services.account_create(
+        actor=world.users["admin"], name="Keystone Purchasing Alliance", type="gpo", owner_id=world.users["kam"].pk
+    )
+    login("admin")
+    page.goto("/evaluation/models/")
+    page.get_by_test_id("model-new").click()
+    page.fill("#id_name", "Purchasing leverage")
+    page.fill("#id_code", "purchasing-leverage")
+    page.fill("#id_description", "How much a GPO's contracts move our volume.")
+    page.locator("input[name=account_types][value=gpo]").check()
+    page.fill("#id_scale_max", "3")
+    rows = page.get_by_test_id("criterion-edit-row")
+    rows.nth(0).locator("input[name$=-name]").fill("Member reach")
+    rows.nth(0).locator("input[name$=-weight]").fill("60")
+    rows.nth(0).locator("textarea[name$=-guidance]").fill("Share of our target hospitals that are members.")
+    rows.nth(0).locator("textarea[name$=-levels]").fill("Under 10 %\n10–40 %\nOver 40 %")
+    rows.nth(1).locator("input[name$=-name]").fill("Contract compliance")
+    rows.nth(1).locator("input[name$=-weight]").fill("30")
+    rows.nth(1).locator("textarea[name$=-levels]").fill("Loose\nTracked")
+    expect(page.get_by_test_id("weight-sum")).to_have_text("90")  # live sum while typing
+    page.locator("#id_activate").check()
+    page.get_by_test_id("model-save").click()
+    expect(page.get_by_test_id("criteria-errors")).to_contain_text("add up to 90 %")
+    expect(page.get_by_test_id("model-form")).to_contain_text("3 labels for a 1–3 scale")
+    shot(page, "evaluation-model-editor-errors")
+    assert not ScoringModel.objects.filter(code="purchasing-leverage").exists()  # nothing saved
+    rows = page.get_by_test_id("criterion-edit-row")
+    rows.nth(1).locator("input[name$=-weight]").fill("40")
+    rows.nth(1).locator("textarea[name$=-levels]").fill("Loose\nTracked\nEnforced")
+    expect(page.get_by_test_id("weight-sum")).to_have_text("100")
+    page.get_by_test_id("model-save").click()
+    card = page.locator("[data-testid=model-card]", has_text="Purchasing leverage")
+    expect(card).to_contain_text("Active")
+    expect(card).to_contain_text("Enforced")
+    shot(page, "evaluation-model-created")
+
+    page.context.clear_cookies()
+    login("kam")
+    page.goto(f"/evaluation/accounts/{gpo.pk}/assess/")
+    crit = page.get_by_test_id("criterion-row")
+    expect(crit).to_have_count(2)
+    expect(crit.nth(0)).to_contain_text("Share of our target hospitals")
+    crit.nth(0).locator("select").select_option("3")
+    crit.nth(1).locator("select").select_option("2")
+    expect(page.get_by_test_id("live-total")).to_contain_text("80.0")  # 60 × 1 + 40 × 0.5
+    page.get_by_test_id("assessment-save").click()
+    expect(page.get_by_test_id("tier-badge")).to_have_text("Strategic")
+    expect(page.get_by_test_id("latest-score")).to_contain_text("80.0")
