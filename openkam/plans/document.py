@@ -32,6 +32,7 @@ from typing import Literal
 from django.db.models import Case, Count, Prefetch, Value, When
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from openkam.accounts.models import Account
 from openkam.core.access import classification_q, visible_classifications
@@ -63,6 +64,18 @@ AUDIENCES: tuple[str, ...] = ("internal", "customer")
 # Who decides: the roles a stakeholder summary shows (users and unknown roles are left out).
 KEY_DECISION_ROLES = ("decision_maker", "approver", "champion", "influencer", "gatekeeper", "blocker")
 STAKEHOLDER_ROWS = 40  # the summary lists the first 40 key people; the counts cover all of them
+HEALTH_LABELS = {
+    "green": _lazy("On track"),
+    "amber": _lazy("At risk"),
+    "red": _lazy("Off track"),
+    "none": _lazy("Not measured"),
+}
+HEALTH_LABELS = {
+    "green": _lazy("On track"),
+    "amber": _lazy("At risk"),
+    "red": _lazy("Off track"),
+    "none": _lazy("Not measured"),
+}  # the summary lists the first 40 key people; the counts cover all of them
 
 
 def person(user: User | None) -> str:
@@ -123,6 +136,8 @@ class DocObjective:
     description: str = ""
     completion: float | None = None
     shared_with_customer: bool = False
+    health: str = ""  # red / amber / green / none (internal only)
+    health_reason: str = ""
     id: int | None = None
 
     @property
@@ -139,6 +154,10 @@ class DocObjective:
     @property
     def actions(self) -> list[DocAction]:
         return [a for t in self.tactics for a in t.actions]
+
+    @property
+    def health_label(self) -> str:
+        return str(HEALTH_LABELS.get(self.health, ""))
 
 
 @dataclass
@@ -235,7 +254,14 @@ class PlanDocument:
     completion: float | None = None
     hidden_classifications: list[str] = field(default_factory=list)
     agreement: str = ""  # "<date>, <signatory>, <title>" of the latest customer agreement
+    health: str = ""  # the plan's red / amber / green / none, with the reason (internal only)
+    health_reason: str = ""
+    stale_days: int | None = None  # days since the last meaningful update when the plan is stale
     plan_id: int = 0
+
+    @property
+    def health_label(self) -> str:
+        return str(HEALTH_LABELS.get(self.health, ""))
 
     @property
     def is_customer(self) -> bool:
@@ -325,12 +351,19 @@ def plan_document(*, actor: User, plan_id: int, audience: str = "internal") -> P
     doc.objectives = _internal_objectives(tree, today)
     doc.overview = _account_overview(account, plan)
     doc.agreement = _agreement(plan)
-    _sections(doc, actor=actor, plan=plan)
+    template = _sections(doc, actor=actor, plan=plan)
+    days, _limit, stale = selectors.plan_rot(plan, template)
+    health, per_objective = selectors.plan_health(tree, stale=stale)
+    doc.health, doc.health_reason = health.status, health.reason
+    doc.stale_days = days if stale else None
+    for dobj in doc.objectives:
+        if dobj.id in per_objective:
+            dobj.health, dobj.health_reason = per_objective[dobj.id].status, per_objective[dobj.id].reason
     _stakeholder_summary(doc, actor=actor, account=account)
     return doc
 
 
-def _sections(doc: PlanDocument, *, actor: User, plan: AccountPlan) -> None:
+def _sections(doc: PlanDocument, *, actor: User, plan: AccountPlan) -> PlanTemplate | None:
     """The narrative sections, SWOT, CSFs, goal chains and stages the plan's template shows (one query each)."""
     template = PlanTemplate.objects.filter(pk=plan.template_id).first() if plan.template_id else None
     doc.shows = frozenset(template.sections if template and template.sections else PlanSection.values)
@@ -409,6 +442,7 @@ def _sections(doc: PlanDocument, *, actor: User, plan: AccountPlan) -> None:
         doc.stages = [
             DocStage(s.name, [(st.title, st.done) for st in s.steps.all()]) for s in stages.order_by("position", "pk")
         ]
+    return template
 
 
 def _agreement(plan: AccountPlan) -> str:

@@ -23,18 +23,18 @@ from openkam.plans.document import DocAction, PlanDocument
 OBJECTIVES_SHEET, TACTICS_SHEET, ACTIONS_SHEET = "Objectives", "Tactics", "Actions"
 OBJECTIVE_COLUMNS = (
     "Ref", "ID", "Title", "Metric", "Baseline", "Target", "Current", "Due date", "Indicator", "Owner",
-    "Description", "Completion %",
+    "Shared with customer", "Description", "Completion %", "Health",
 )  # fmt: skip
 TACTIC_COLUMNS = (
     "Ref", "ID", "Objective ref", "Title", "Classification", "Function", "Owner", "Shared with customer",
     "Description", "Completion %",
 )  # fmt: skip
 ACTION_COLUMNS = (
-    "Ref", "ID", "Tactic ref", "Title", "Owner", "Assignee", "Start date", "Due date", "Status", "Description",
-    "Completed on",
+    "Ref", "ID", "Tactic ref", "Title", "Owner", "Assignee", "Start date", "Due date", "Status", "Milestone",
+    "Shared with customer", "Description", "Completed on",
 )  # fmt: skip
 # Columns an import reads back; the others (Completion %, Completed on) are figures the export shows.
-READ_ONLY_COLUMNS = frozenset({"Completion %", "Completed on"})
+READ_ONLY_COLUMNS = frozenset({"Completion %", "Completed on", "Health"})
 
 Progress = Callable[[int, int | None, str], None]
 
@@ -48,6 +48,10 @@ def filename(doc: PlanDocument, ext: str, suffix: str = "") -> str:
     base = f"{doc.account_name} - {doc.title}" if not doc.is_customer else doc.title
     base = re.sub(r'[\\/:*?"<>|\r\n\t]+', " ", base + suffix).strip()
     return f"{re.sub(r' {2,}', ' ', base)[:150]}.{ext}"
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
 
 
 def _pct(value: float | None) -> float | None:
@@ -72,17 +76,18 @@ def plan_xlsx(doc: PlanDocument) -> bytes:
     """Objectives, Tactics and Actions sheets (the import layout) and an About sheet."""
     objectives = [
         (o.ref, o.id, o.title, o.metric, _num(o.baseline), _num(o.target), _num(o.current), o.due_date,
-         o.indicator_label, o.owner, o.description, _pct(o.completion))
+         o.indicator_label, o.owner, _yes(o.shared_with_customer), o.description, _pct(o.completion),
+         f"{o.health_label}: {o.health_reason}" if o.health else "")
         for o in doc.objectives
     ]  # fmt: skip
     tactics = [
         (t.ref, t.id, t.ref.rsplit(".", 1)[0], t.title, t.classification_label, t.function_label, t.owner,
-         "yes" if t.shared_with_customer else "no", t.description, _pct(t.completion))
+         _yes(t.shared_with_customer), t.description, _pct(t.completion))
         for t in doc.tactics
     ]  # fmt: skip
     actions = [
         (a.ref, a.id, a.ref.rsplit(".", 1)[0], a.title, a.owner, a.assignee, a.start_date, a.due_date,
-         a.status_label, a.description, a.completed_on)
+         a.status_label, _yes(a.is_milestone), _yes(a.shared_with_customer), a.description, a.completed_on)
         for a in doc.actions
     ]  # fmt: skip
     about = About(
@@ -100,10 +105,13 @@ def plan_xlsx(doc: PlanDocument) -> bytes:
     return xlsx_workbook(
         [
             Sheet(
-                OBJECTIVES_SHEET, OBJECTIVE_COLUMNS, objectives, widths=(7, 8, 44, 26, 11, 11, 11, 12, 11, 20, 50, 13)
+                OBJECTIVES_SHEET,
+                OBJECTIVE_COLUMNS,
+                objectives,
+                widths=(7, 8, 44, 26, 11, 11, 11, 12, 11, 20, 12, 50, 13, 40),
             ),
             Sheet(TACTICS_SHEET, TACTIC_COLUMNS, tactics, widths=(9, 8, 13, 44, 17, 15, 20, 12, 50, 13)),
-            Sheet(ACTIONS_SHEET, ACTION_COLUMNS, actions, widths=(12, 8, 11, 48, 20, 20, 12, 12, 13, 50, 13)),
+            Sheet(ACTIONS_SHEET, ACTION_COLUMNS, actions, widths=(12, 8, 11, 48, 20, 20, 12, 12, 13, 10, 12, 50, 13)),
         ],
         about,
     )
@@ -120,6 +128,7 @@ QUADRANTS = {
     "opportunities": ((0xE7, 0xF0, 0xFA), (0x0D, 0x6E, 0xFD)),
     "threats": ((0xFB, 0xE9, 0xEB), (0xDC, 0x35, 0x45)),
 }
+RAG_FILLS = {"red": (0xF8, 0xD7, 0xDA), "amber": (0xFF, 0xF3, 0xCD), "green": (0xD1, 0xE7, 0xDD)}
 OBJECTIVES_PER_SLIDE = 8
 ACTIONS_PER_SLIDE = 12
 ACTION_SLIDES_MAX = 3
@@ -357,14 +366,20 @@ def plan_pptx(doc: PlanDocument, progress: Progress = _no_progress) -> bytes:
             continue
         rows = [
             (o.ref, _clip(o.title, 60), _clip(o.metric, 30), f"{_fmt(o.baseline)} → {_fmt(o.target)}", _fmt(o.current),
-             f"{o.progress:.0f} %" if o.progress is not None else "—", _date(o.due_date), o.indicator_label)
+             f"{o.progress:.0f} %" if o.progress is not None else "—", _date(o.due_date),
+             o.health_label or o.indicator_label)
             for o in chunk
         ]  # fmt: skip
         header = [
             "#", _("Objective"), _("Metric"), _("Baseline → target"), _("Current"), _("Toward target"), _("Due"),
-            _("Type"),
+            _("Health") if not doc.is_customer else _("Type"),
         ]  # fmt: skip
-        deck.table(slide, 0.5, 1.3, 12.333, header, rows, (0.5, 4.0, 2.2, 1.8, 1.0, 1.2, 1.3, 1.0), size=11)
+        table = deck.table(slide, 0.5, 1.3, 12.333, header, rows, (0.5, 4.0, 2.2, 1.8, 1.0, 1.2, 1.3, 1.0), size=11)
+        for r, o in enumerate(chunk, start=1):
+            if o.health in RAG_FILLS:
+                cell = table.cell(r, len(header) - 1)
+                cell.fill.solid()
+                cell.fill.fore_color.rgb = deck.rgb(RAG_FILLS[o.health])
     progress(5, 7, _("Objectives"))
 
     # 6. actions: overdue first, then the open ones by due date (then the rest), at most three slides

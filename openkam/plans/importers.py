@@ -431,6 +431,7 @@ def plan_import_preview(*, actor: User, plan_id: int, data: bytes) -> ImportPrev
             reader.parse(row, values, "Indicator", lambda v: _choice(v, IndicatorType.choices, default="lagging"),
                          fields, "indicator")  # fmt: skip
             reader.parse(row, values, "Owner", person, fields, "owner")
+            reader.parse(row, values, "Shared with customer", _flag, fields, "shared_with_customer")
             reader.parse(row, values, "Description", _text, fields, "description")
             item = ImportRow(
                 OBJECTIVES_SHEET, row, ref, "", fields, _id(reader, row, values, objectives, _("objective"))
@@ -514,6 +515,8 @@ def plan_import_preview(*, actor: User, plan_id: int, data: bytes) -> ImportPrev
                 reader.parse(row, values, "Due date", _date, fields, "due_date")
                 reader.parse(row, values, "Status", lambda v: _choice(v, ActionStatus.choices, default="not_started"),
                              fields, "status")  # fmt: skip
+                reader.parse(row, values, "Milestone", _flag, fields, "is_milestone")
+                reader.parse(row, values, "Shared with customer", _flag, fields, "shared_with_customer")
                 reader.parse(row, values, "Description", _text, fields, "description")
                 start, due = fields.get("start_date"), fields.get("due_date")
                 if start and due and due < start:
