@@ -1,0 +1,70 @@
+"""Handover in a real browser: a lead previews and hands over a KAM's book, then downloads a handover report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from openkam.core.models import Job
+from openkam.core.services import job_execute
+from openkam.handover.models import Handover
+from tests.browser.conftest import shot
+from tests.handover.conftest import book  # noqa: F401  (fixture)
+from tests.office import pdf_text, pdf_to_pngs
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_lead_hands_over_a_book_and_downloads_the_report(book: Any, page: Any, login: Any, tmp_path: Path) -> None:  # noqa: F811
+    w = book.world
+    kam, kam2 = w.users["kam"], w.users["kam2"]
+    login("lead")
+    page.goto("/")
+    page.get_by_role("link", name="Handover").first.click()
+    page.get_by_test_id("from-user").select_option(str(kam.pk))
+    expect(page.get_by_test_id("book-row")).to_have_count(1)
+    expect(page.get_by_test_id("book")).to_contain_text("Beacon Health System")
+    page.select_option("#id_to_user", str(kam2.pk))
+    page.fill("#id_reason", "Kim moves to the West territory")
+    page.get_by_test_id("handover-preview").click()
+    card = page.get_by_test_id("handover-preview-card")
+    expect(card).to_be_visible()
+    expect(page.get_by_test_id("total-relationships")).to_have_text("2")
+    expect(page.get_by_test_id("total-actions")).to_have_text("2")
+    shot(page, "handover-preview")
+    page.get_by_test_id("handover-perform").click()
+    expect(page.get_by_test_id("error-confirm")).to_be_visible()  # the confirmation is required
+    assert not Handover.objects.exists()
+    page.check("#id_confirm")
+    page.get_by_test_id("handover-perform").click()
+    expect(page.get_by_test_id("handover-accounts")).to_contain_text("Beacon Health System")
+    expect(page.get_by_test_id("count-relationships")).to_have_text("2")
+    page.get_by_test_id("report-account").click()
+    expect(page.get_by_test_id("job")).to_have_attribute("data-status", "queued")
+    job_execute(job_id=Job.objects.get(kind="handover.report").pk)  # what the worker does
+    expect(page.get_by_test_id("job")).to_have_attribute("data-status", "done")
+    shot(page, "handover-done")
+    with page.expect_download() as info:
+        page.get_by_test_id("job-download").click()
+    pdf = tmp_path / "handover.pdf"
+    info.value.save_as(pdf)
+    text = pdf_text(pdf)
+    assert "Beacon Health System" in text and "Ada Chen" in text and "Book the P&T slot" in text
+    out = Path("var/screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    for i, png in enumerate(pdf_to_pngs(pdf, tmp_path, dpi=60, first=1, last=3)):
+        (out / f"handover-report-p{i + 1}.png").write_bytes(png.read_bytes())
+
+
+def test_inactive_colleagues_are_not_offered(book: Any, page: Any, login: Any) -> None:  # noqa: F811
+    from tests import factories as f
+
+    w = book.world
+    gone = f.UserFactory(username="gone", role="kam", manager=w.users["lead"], is_active=False)
+    login("admin")
+    page.goto(f"/handover/?from_user={w.users['kam'].pk}")
+    # inactive users are not offered as colleagues at all
+    assert page.locator(f"#id_to_user option[value='{gone.pk}']").count() == 0
