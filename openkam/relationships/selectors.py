@@ -54,6 +54,7 @@ from openkam.stakeholders.selectors import committees_deciding_for, stakeholder_
 
 KEY_ROLES = frozenset({DecisionRole.DECISION_MAKER, DecisionRole.APPROVER, DecisionRole.CHAMPION})
 VACANCY_DAYS = 365  # a role ended longer ago than this is history, not a vacancy on the map
+MAX_PER_CODE = 6  # findings of one kind listed one by one; the rest are counted in one line
 
 
 def can_see_judgements(actor: User) -> bool:
@@ -213,7 +214,12 @@ def relationship_map(
         node["accounts"].add(p["account_id"])
         if p["committee_id"]:
             node["committees"].append(
-                {"id": p["committee_id"], "name": p["committee__name"], "role": p["committee_role"] or "member"}
+                {
+                    "id": p["committee_id"],
+                    "name": p["committee__name"],
+                    "role": p["committee_role"] or "member",
+                    "decision_role": p["role_in_decision"],
+                }
             )
             if node["position_role"] == DecisionRole.UNKNOWN:
                 node["position_role"] = p["role_in_decision"]
@@ -595,7 +601,13 @@ def relationship_coverage(
             members[c["id"]].append(n)
     for c in m["committees"]:
         seats = members.get(c["id"], [])
-        if not any(n["role"] == DecisionRole.DECISION_MAKER for n in seats):
+        deciders = [
+            n
+            for n in seats
+            if n["role"] == DecisionRole.DECISION_MAKER
+            or any(x["id"] == c["id"] and x["decision_role"] == DecisionRole.DECISION_MAKER for x in n["committees"])
+        ]
+        if not deciders:
             text = (
                 _("Nobody on “%(c)s” (%(n)s current members) is identified as a decision maker.")
                 % {"c": c["name"], "n": len(seats)}
@@ -779,6 +791,28 @@ def relationship_coverage(
 
     severity = {"high": 0, "medium": 1, "low": 2}
     findings.sort(key=lambda f: severity[f["severity"]])
+    counts = Counter(f["code"] for f in findings)
+    if max(counts.values(), default=0) > MAX_PER_CODE:  # many of a kind: the first few, then one line for the rest
+        shown: Counter[str] = Counter()
+        capped = []
+        for f in findings:
+            shown[f["code"]] += 1
+            if shown[f["code"]] <= MAX_PER_CODE:
+                capped.append(f)
+            elif shown[f["code"]] == MAX_PER_CODE + 1:
+                rest = counts[f["code"]] - MAX_PER_CODE
+                capped.append(
+                    {
+                        "code": f["code"],
+                        "severity": f["severity"],
+                        "more": rest,
+                        "url": map_url,
+                        "action": _("See them on the map"),
+                        "text": _("… and %(n)s more like this.") % {"n": rest},
+                    }
+                )
+        findings = capped
+    summary["finding_counts"] = dict(counts)
     assessed = [n for n in nodes if n["assessed"]]
     summary.update(
         {
@@ -791,7 +825,7 @@ def relationship_coverage(
             ),
             "stances": {str(s.value): sum(1 for n in nodes if n["stance"] == s.value) for s in Stance},
             "team": len(m["team"]),
-            "findings": len(findings),
+            "findings": sum(counts.values()),
         }
     )
     top = sorted(centrality.items(), key=lambda kv: -kv[1]["pagerank"])[:10]

@@ -32,6 +32,7 @@ def sections() -> tuple[WorldSection, ...]:
     """The registered sections, in build order (imported lazily: the generator module stays light)."""
     found: list[WorldSection] = []
     # Register a section by adding its module here (one line each).
+    from openkam.demo.sections import relationships; found.append(relationships.SECTION)  # noqa: E702, I001
     from openkam.demo.sections import market_access; found.append(market_access.SECTION)  # noqa: E702, I001
     from openkam.demo.sections import commercial; found.append(commercial.SECTION)  # noqa: E702, I001
     return tuple(found)

@@ -10,15 +10,37 @@ window.OKAM_REL = (function () {
     return d.stanceColours[String(n.stance)];
   }
 
+  /* Larger maps: people grouped by account (a ring of groups, each a small disc), computed at once — a force
+     layout of hundreds of nodes and thousands of links takes seconds and ends as a hairball. */
+  function groupedLayout(d, nodes) {
+    var groups = {}, order = [];
+    nodes.forEach(function (n) {
+      var key = n.raw ? n.raw.account_id : (n.vacancy ? n.vacancy.account_id : 0);
+      if (!groups[key]) { groups[key] = []; order.push(key); }
+      groups[key].push(n);
+    });
+    order.sort(function (a, b) { return groups[b].length - groups[a].length; });
+    var R = 100 * Math.sqrt(nodes.length);
+    order.forEach(function (key, gi) {
+      var members = groups[key], angle = 2 * Math.PI * gi / order.length;
+      var cx = gi === 0 ? 0 : R * Math.cos(angle), cy = gi === 0 ? 0 : R * Math.sin(angle);
+      var r = 14 * Math.sqrt(members.length);
+      members.forEach(function (n, i) {
+        var k = Math.sqrt(i + 0.5) / Math.sqrt(members.length), a = i * 2.399963;  // sunflower spiral
+        n.x = cx + r * k * Math.cos(a); n.y = cy + r * k * Math.sin(a);
+      });
+    });
+  }
+
   function graphOption(d) {
-    var big = d.nodes.length > 400;
+    var big = d.nodes.length > 400, grouped = d.nodes.length > 120;
     var nodes = d.nodes.map(function (n) {
       var size = 12 + 6 * ((d.judgements && n.influence) ? n.influence : 1);
       return {
         id: String(n.id), name: n.name, value: n.influence || 0, symbolSize: big ? size / 2 : size,
         itemStyle: {color: nodeColour(d, n), borderColor: n.best_strength >= 2 ? "#0d6efd" : "#fff",
                     borderWidth: n.best_strength >= 2 ? 2.5 : 1},
-        label: {show: !big && (n.influence >= 4 || d.nodes.length <= 40)}, raw: n
+        label: {show: !big && (n.influence >= 5 || d.nodes.length <= 40)}, raw: n
       };
     });
     d.vacancies.forEach(function (v) {
@@ -26,16 +48,18 @@ window.OKAM_REL = (function () {
                   itemStyle: {color: "#fff", borderColor: "#dc3545", borderType: "dashed", borderWidth: 2},
                   label: {show: !big, color: "#dc3545"}, vacancy: v});
     });
+    if (grouped) { groupedLayout(d, nodes); }
     var kinds = ["reports_to", "influences", "peer", "conflicts_with"];
     var links = d.links.map(function (l) {
       return {source: String(l.source), target: String(l.target), kind: l.kind,
               symbol: l.directional ? ["none", "arrow"] : ["none", "none"], symbolSize: 7,
-              lineStyle: {color: d.linkColours[l.kind], width: big ? 0.6 : l.strength * 1.1,
-                          type: l.kind === "conflicts_with" ? "dashed" : "solid", opacity: big ? 0.35 : 0.75,
+              lineStyle: {color: d.linkColours[l.kind], width: big ? 0.5 : l.strength * 0.9,
+                          type: l.kind === "conflicts_with" ? "dashed" : "solid",
+                          opacity: big ? 0.15 : (d.nodes.length > 120 ? 0.3 : 0.75),
                           curveness: l.kind === "peer" ? 0.15 : 0.05}};
     });
     return {
-      animation: !big,
+      animation: !grouped,
       tooltip: {formatter: function (p) {
         if (p.dataType === "edge") { return esc(d.labels[p.data.kind]); }
         if (p.data.vacancy) { var v = p.data.vacancy; return "<b>" + esc(d.labels.vacant) + "</b>: " + esc(v.title) + "<br>" + esc(v.account) + "<br>" + esc(v.former) + " → " + esc(v.since); }
@@ -50,7 +74,7 @@ window.OKAM_REL = (function () {
       }},
       legend: [{data: kinds.map(function (k) { return {name: d.labels[k], itemStyle: {color: d.linkColours[k]}}; }), top: 0, selectedMode: false}],
       series: [{
-        type: "graph", layout: big ? "circular" : "force", roam: true, draggable: !big, data: nodes, links: links,
+        type: "graph", layout: grouped ? "none" : "force", roam: true, draggable: !big, data: nodes, links: links,
         categories: kinds.map(function (k) { return {name: d.labels[k]}; }),
         force: {repulsion: 220, edgeLength: [60, 140], gravity: 0.08, layoutAnimation: false},
         circular: {rotateLabel: true}, emphasis: {focus: "adjacency", lineStyle: {width: 3}},
