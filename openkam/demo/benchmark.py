@@ -37,6 +37,7 @@ from openkam.accounts.models import Account
 from openkam.core.access import visible_classifications
 from openkam.core.models import Role, User
 from openkam.demo.bench_commercial import sales_import_task
+from openkam.demo.bench_plan_exports import plan_export_pdf_task, plan_export_pptx_task, plan_export_xlsx_task
 from openkam.demo.scales import FLAGSHIP
 from openkam.plans.models import AccountPlan
 
@@ -240,18 +241,21 @@ OPERATIONS = (
         lambda s: [s.idn.pk] if s.idn else None, "pnl_rollup.sql", target_ms=200, target_scale="large",
     ),
     Operation(
-        "relationship_map", "Relationship map data — IDN with 2,000 stakeholders, 10,000 links",
-        "relationships:map_data",
-        lambda s: [s.idn.pk] if s.idn else None, "relationship_map.sql", target_ms=300, target_scale="large",
-    ),
-    Operation(
-        "relationship_coverage", "Coverage analysis with centrality — same IDN", "relationships:coverage",
-        lambda s: [s.idn.pk] if s.idn else None, "relationship_coverage.sql", target_ms=1000, target_scale="large",
-    ),
-    Operation(
         "sales_import", "Import 1,000,000 sales lines (task; baseline: raw COPY of the same file)",
         "commercial:sales_import", lambda s: [] if s.idn else None, "sales_import.sql", task=sales_import_task,
         target_ms=20000, target_scale="large", max_repeat=2,
+    ),
+    Operation(
+        "plan_export_pdf", "Plan as PDF — 50 objectives, 300 actions (job)", "plans:export",
+        lambda s: [] if s.idn else None, "plan_export.sql", task=plan_export_pdf_task, target_ms=3000, max_repeat=5,
+    ),
+    Operation(
+        "plan_export_pptx", "Plan as PowerPoint — same plan (job)", "plans:export",
+        lambda s: [] if s.idn else None, "plan_export.sql", task=plan_export_pptx_task, target_ms=2000, max_repeat=5,
+    ),
+    Operation(
+        "plan_export_xlsx", "Plan as Excel — same plan (job)", "plans:export",
+        lambda s: [] if s.idn else None, "plan_export.sql", task=plan_export_xlsx_task, target_ms=1000, max_repeat=5,
     ),
 )  # fmt: skip
 

@@ -186,3 +186,36 @@ def test_look_at_the_pdf_and_deck(world: Any, tmp_path: Path) -> None:
     customer = plan_document(actor=world.users["kam"], plan_id=rp.plan.pk, audience="customer")
     cpdf = _keep("plan-customer.pdf", exports.plan_pdf(customer), tmp_path)
     assert len(pdf_to_pngs(cpdf, LOOK, dpi=60, first=1, last=3)) >= 2
+
+
+def test_a_medical_readers_export_files_have_no_commercial_only_item(world: Any, tmp_path: Path) -> None:
+    rp = rich_plan(world)
+    msl = world.users["msl"]
+    for kind, ext in (("plans.export_xlsx", "xlsx"), ("plans.export_pdf", "pdf"), ("plans.export_pptx", "pptx")):
+        job = core_services.job_start(actor=msl, kind=kind, label="x", params={"plan_id": rp.plan.pk})
+        job = core_services.job_execute(job_id=job.pk)
+        path = _keep(f"msl.{ext}", bytes(job.result), tmp_path)
+        text = pdf_text(path if ext == "pdf" else libreoffice_convert(path, "pdf"))
+        assert "Advisory board" in text or ext == "pptx", kind  # the deck lists open actions, not tactics
+        for commercial in ("P&T dossier push", "Submit the P&T dossier", "Competitor rebate offer"):
+            assert commercial not in text, (kind, commercial)
+
+
+def test_export_api_and_views_per_role(world: Any, api: Any, web: Any) -> None:
+    rp = rich_plan(world)
+    status, job = api("kam").post(f"plans/{rp.plan.pk}/exports/pptx")
+    assert status == 202 and job["kind"] == "plans.export_pptx" and job["status"] == "queued"
+    assert api("kam2").post(f"plans/{rp.plan.pk}/exports/pdf")[0] == 404
+    assert api("kam").post(f"plans/{rp.plan.pk}/exports/docx")[0] == 422
+    status, job = api("compliance").post(f"plans/{rp.plan.pk}/exports/xlsx")  # read-only roles may export
+    assert status == 202
+    page = web("kam").post(f"/plans/{rp.plan.pk}/export/pdf/")
+    assert page.status_code == 200 and b'data-testid="job"' in page.content
+    assert web("kam").get(f"/plans/{rp.plan.pk}/export/pdf/").status_code == 405
+    assert web("kam").post(f"/plans/{rp.plan.pk}/export/docx/").status_code == 404
+    assert web("kam2").post(f"/plans/{rp.plan.pk}/export/pdf/").status_code == 404
+    htmx = web("kam").post(f"/plans/{rp.plan.pk}/export/xlsx/", HTTP_HX_REQUEST="true")
+    assert htmx.status_code == 200 and htmx.content.lstrip().startswith(b'<div class="card okam-job')
+    menu = web("msl").get(f"/plans/{rp.plan.pk}/")
+    assert b'data-testid="export-pdf"' in menu.content and b'data-testid="import-xlsx"' in menu.content
+    assert b'data-testid="import-xlsx"' not in web("compliance").get(f"/plans/{rp.plan.pk}/").content
