@@ -241,6 +241,15 @@ OPERATIONS = (
         lambda s: [s.idn.pk] if s.idn else None, "pnl_rollup.sql", target_ms=200, target_scale="large",
     ),
     Operation(
+        "relationship_map", "Relationship map data — IDN with 2,000 stakeholders, 10,000 links",
+        "relationships:map_data",
+        lambda s: [s.idn.pk] if s.idn else None, "relationship_map.sql", target_ms=300, target_scale="large",
+    ),
+    Operation(
+        "relationship_coverage", "Coverage analysis with centrality — same IDN", "relationships:coverage",
+        lambda s: [s.idn.pk] if s.idn else None, "relationship_coverage.sql", target_ms=1000, target_scale="large",
+    ),
+    Operation(
         "sales_import", "Import 1,000,000 sales lines (task; baseline: raw COPY of the same file)",
         "commercial:sales_import", lambda s: [] if s.idn else None, "sales_import.sql", task=sales_import_task,
         target_ms=20000, target_scale="large", max_repeat=2,
