@@ -181,6 +181,11 @@ class ObjectiveForm(VersionedForm):
     target = forms.DecimalField(label=_("Target"), required=False, max_digits=18, decimal_places=2)
     due_date = forms.DateField(label=_("Due"), required=False, widget=forms.DateInput)
     owner = UserChoiceField(queryset=None, label=_("Owner"), required=False, empty_label=_("No owner"))  # type: ignore[arg-type]
+    shared_with_customer = forms.BooleanField(
+        label=_("Shared with the customer"),
+        required=False,
+        help_text=_("An agreed measure of success: shown in the customer version of the plan."),
+    )
     description = forms.CharField(
         label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3, "col": "col-12"})
     )
@@ -221,7 +226,17 @@ class TacticForm(VersionedForm):
 
 
 class ActionForm(VersionedForm):
-    field_order = ["title", "status", "assignee", "start_date", "due_date", "owner", "description"]
+    field_order = [
+        "title",
+        "status",
+        "assignee",
+        "start_date",
+        "due_date",
+        "owner",
+        "is_milestone",
+        "shared_with_customer",
+        "description",
+    ]
 
     title = forms.CharField(label=_("Action"), max_length=255, widget=forms.TextInput(attrs={"col": "col-12"}))
     status = forms.ChoiceField(label=_("Status"), choices=ActionStatus.choices, initial=ActionStatus.NOT_STARTED)
@@ -229,6 +244,12 @@ class ActionForm(VersionedForm):
     owner = UserChoiceField(queryset=None, label=_("Owner"), required=False, empty_label=_("No owner"))  # type: ignore[arg-type]
     start_date = forms.DateField(label=_("Start"), required=False, widget=forms.DateInput)
     due_date = forms.DateField(label=_("Due"), required=False, widget=forms.DateInput)
+    is_milestone = forms.BooleanField(label=_("Milestone"), required=False)
+    shared_with_customer = forms.BooleanField(
+        label=_("Shared with the customer"),
+        required=False,
+        help_text=_("Shown in the customer version (never for a medical-only tactic)."),
+    )
     description = forms.CharField(
         label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3, "col": "col-12"})
     )
@@ -238,7 +259,12 @@ class ActionForm(VersionedForm):
 class ObjectiveQuickForm(BootstrapFormMixin, forms.Form):
     title = forms.CharField(label=_("New objective"), max_length=255)
     metric = forms.CharField(label=_("Metric"), max_length=200, required=False)
+    target = forms.DecimalField(label=_("Target"), required=False, max_digits=18, decimal_places=2)
+    indicator = forms.ChoiceField(label=_("Indicator"), choices=IndicatorType.choices, required=False)
     due_date = forms.DateField(label=_("Due"), required=False, widget=forms.DateInput)
+
+    def clean_indicator(self) -> str:
+        return self.cleaned_data.get("indicator") or IndicatorType.LAGGING
 
 
 class TacticQuickForm(BootstrapFormMixin, forms.Form):
@@ -271,3 +297,192 @@ class ActionQuickForm(BootstrapFormMixin, forms.Form):
         if not value.isdigit():
             return None
         return self.fields["assignee"].queryset.filter(pk=int(value)).first()  # type: ignore[attr-defined, no-any-return]
+
+
+# --- plan sections (in place on the plan page) ------------------------------------------------------------
+class NarrativeForm(BootstrapFormMixin, forms.Form):
+    """One of the plan's narrative sections: which fields depends on the section."""
+
+    SECTIONS: dict[str, tuple[str, ...]] = {
+        "priorities_text": ("customer_priorities",),
+        "positioning": ("positioning", "value_proposition", "value_proposition_reviewed"),
+        "strategy": ("strategy",),
+    }
+    customer_priorities = forms.CharField(
+        label=_("The customer's strategy in their words"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    positioning = forms.CharField(
+        label=_("Our differentiated positioning"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    value_proposition = forms.CharField(
+        label=_("Value proposition"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Stay within label: approved indications and claims only."),
+    )
+    value_proposition_reviewed = forms.BooleanField(label=_("Reviewed for compliance (MLR)"), required=False)
+    strategy = forms.CharField(
+        label=_("Over-arching strategy"), required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+    def __init__(self, *args: Any, section: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        keep = self.SECTIONS[section]
+        for name in list(self.fields):
+            if name not in keep:
+                del self.fields[name]
+
+
+class PriorityForm(BootstrapFormMixin, forms.Form):
+    title = forms.CharField(label=_("Priority"), max_length=255)
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    shared_with_customer = forms.BooleanField(label=_("Shared with the customer"), required=False)
+
+
+class SwotForm(BootstrapFormMixin, forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=[])
+    title = forms.CharField(label=_("Item"), max_length=255)
+    evidence = forms.CharField(label=_("Evidence"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    classification = forms.ChoiceField(label=_("Classification"), choices=[])
+    objective_ids = forms.TypedMultipleChoiceField(
+        label=_("Drives objectives"), required=False, coerce=int, choices=[], widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, actor: User, objectives: list[Any], **kwargs: Any) -> None:
+        from openkam.plans.models import SwotKind
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = SwotKind.choices  # type: ignore[attr-defined]
+        allowed = writable_classifications(actor)
+        self.fields["classification"].choices = [  # type: ignore[attr-defined]
+            c for c in Classification.choices if c[0] in allowed
+        ]
+        self.fields["classification"].initial = Classification.JOINT
+        self.fields["objective_ids"].choices = [(o.pk, o.title) for o in objectives]  # type: ignore[attr-defined]
+
+
+class GoalForm(BootstrapFormMixin, forms.Form):
+    title = forms.CharField(label=_("Goal"), max_length=255)
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CsfForm(BootstrapFormMixin, forms.Form):
+    title = forms.CharField(label=_("Critical success factor"), max_length=255)
+    goal = forms.TypedChoiceField(label=_("Serves goal"), required=False, coerce=int, empty_value=None, choices=[])
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, goals: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["goal"].choices = [("", _("— none —")), *((g.pk, g.title) for g in goals)]  # type: ignore[attr-defined]
+
+
+class KeyActionForm(BootstrapFormMixin, forms.Form):
+    title = forms.CharField(label=_("Key action"), max_length=255)
+    owner = UserChoiceField(queryset=None, label=_("Owner"), required=False, empty_label=_("No owner"))  # type: ignore[arg-type]
+    due_date = forms.DateField(label=_("Due"), required=False, widget=forms.DateInput)
+
+    def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        people = _people(actor)
+        self.fields["owner"].queryset = people  # type: ignore[attr-defined]
+        limit_people(self, people)
+
+
+class StageForm(BootstrapFormMixin, forms.Form):
+    name = forms.CharField(label=_("Stage"), max_length=200)
+
+
+class StepForm(BootstrapFormMixin, forms.Form):
+    title = forms.CharField(label=_("Step"), max_length=255)
+
+
+SECTION_FORMS: dict[str, Any] = {
+    "customer_priority": PriorityForm,
+    "swot_item": SwotForm,
+    "goal": GoalForm,
+    "csf": CsfForm,
+    "key_action": KeyActionForm,
+    "stage": StageForm,
+    "step": StepForm,
+}
+
+
+class TransitionForm(forms.Form):
+    to = forms.CharField()
+    version = forms.IntegerField(required=False)
+    comment = forms.CharField(required=False, max_length=4000)
+
+
+class CloneForm(BootstrapFormMixin, forms.Form):
+    name = forms.CharField(label=_("Name of the new plan"), max_length=255, required=False)
+    period_start = forms.DateField(label=_("Period start"), widget=forms.DateInput)
+    period_end = forms.DateField(label=_("Period end"), widget=forms.DateInput)
+
+
+class AgreementForm(BootstrapFormMixin, forms.Form):
+    agreed_on = forms.DateField(label=_("Agreed on"), widget=forms.DateInput)
+    signatory_name = forms.CharField(label=_("Signed by"), max_length=200)
+    signatory_title = forms.CharField(label=_("Their title"), max_length=200, required=False)
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class TemplateForm(BootstrapFormMixin, forms.Form):
+    """A plan template (administrators): sections, required fields, stages and steps, rot threshold."""
+
+    name = forms.CharField(label=_("Name"), max_length=200)
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    account_types = forms.MultipleChoiceField(
+        label=_("Account types"), required=False, choices=[], widget=forms.CheckboxSelectMultiple
+    )
+    is_default = forms.BooleanField(label=_("Default template"), required=False)
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+    sections = forms.MultipleChoiceField(label=_("Sections"), choices=[], widget=forms.CheckboxSelectMultiple)
+    required_fields = forms.MultipleChoiceField(
+        label=_("Required"), required=False, choices=[], widget=forms.CheckboxSelectMultiple
+    )
+    stale_after_days = forms.IntegerField(label=_("Stale after (days)"), min_value=1, max_value=3650, initial=30)
+    stages = forms.CharField(
+        label=_("Stages and steps"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 14, "class": "font-monospace"}),
+        help_text=_("One stage per line; its steps below it, each starting with “- ”."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from openkam.accounts.models import AccountType
+        from openkam.plans.models import PlanSection, RequiredField
+
+        super().__init__(*args, **kwargs)
+        self.fields["account_types"].choices = AccountType.choices  # type: ignore[attr-defined]
+        self.fields["sections"].choices = PlanSection.choices  # type: ignore[attr-defined]
+        self.fields["required_fields"].choices = RequiredField.choices  # type: ignore[attr-defined]
+
+    def clean_stages(self) -> list[tuple[str, list[str]]]:
+        stages: list[tuple[str, list[str]]] = []
+        for raw in (self.cleaned_data.get("stages") or "").splitlines():
+            line = raw.strip()
+            if not line:
+                continue
+            if line.startswith(("-", "*")):
+                if not stages:
+                    raise forms.ValidationError(_("A step must come after its stage: “%(s)s”.") % {"s": line})
+                stages[-1][1].append(line.lstrip("-* ").strip())
+            else:
+                stages.append((line, []))
+        return stages
+
+    @staticmethod
+    def stages_text(template: Any) -> str:
+        lines: list[str] = []
+        for stage in template.stages.all():
+            lines.append(stage.name)
+            lines += [f"- {step.title}" for step in stage.steps.all()]
+        return "\n".join(lines)

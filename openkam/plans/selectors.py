@@ -420,6 +420,13 @@ class PlanSections:
     reviews: list[Any]
     snapshots: list[Any]
 
+    @property
+    def shown(self) -> set[str]:
+        """The sections the plan's template includes (templates test ``"swot" in sections.shown``)."""
+        from openkam.plans.models import PlanSection
+
+        return {s for s in PlanSection.values if self.shows(s)}
+
     def shows(self, section: str) -> bool:
         """Does the plan's template include this section? (No template: every section.)"""
         return self.template is None or not self.template.sections or section in self.template.sections

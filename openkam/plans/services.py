@@ -807,6 +807,14 @@ def _section_row(actor: User, section: str, item_id: int) -> Any:
     return row
 
 
+def section_item_get(*, actor: User, section: str, item_id: int) -> Any:
+    """A section row the actor may see (NotFound otherwise), with ``plan_id_of`` its plan's id."""
+    _section_kind(section)
+    row = _section_row(actor, section, item_id)
+    row.plan_id_of = _plan_id_of(section, row)
+    return row
+
+
 def _plan_id_of(section: str, row: Any) -> int:
     if section == "key_action":
         return int(row.csf.plan_id)

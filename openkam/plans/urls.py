@@ -21,6 +21,20 @@ urlpatterns = [
     path("actions/<int:action_id>/edit/", views.action_edit, name="action_edit"),
     path("actions/<int:action_id>/delete/", views.action_delete, name="action_delete"),
     path("actions/<int:action_id>/status/", views.action_status, name="action_status"),
+    # sections, edited in place
+    path("<int:pk>/section/<str:card>/", views.section_card, name="section"),
+    path("<int:pk>/section/<str:kind>/add/", views.section_add, name="section_add"),
+    path("<int:pk>/section/<str:kind>/add/<int:parent_id>/", views.section_add, name="section_add_child"),
+    path("section/<str:kind>/<int:item_id>/", views.section_item, name="section_item"),
+    path("section/<str:kind>/<int:item_id>/delete/", views.section_item_delete, name="section_item_delete"),
+    path("section/<str:kind>/<int:item_id>/toggle/", views.section_item_toggle, name="section_item_toggle"),
+    # versions, clone, customer agreement, templates
+    path("<int:pk>/compare/", views.plan_compare, name="compare"),
+    path("<int:pk>/clone/", views.plan_clone, name="clone"),
+    path("<int:pk>/agreement/", views.agreement_record, name="agreement"),
+    path("templates/", views.template_list, name="templates"),
+    path("templates/new/", views.template_edit, name="template_create"),
+    path("templates/<int:template_id>/", views.template_edit, name="template_edit"),
 ]
 
 # exports, the customer version and the Excel import (openkam/plans/views_exports.py)

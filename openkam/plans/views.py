@@ -20,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_htmx.http import reswap, retarget
 
@@ -32,13 +33,18 @@ from openkam.core.models import Classification, User
 from openkam.core.ui import paginate
 from openkam.plans import selectors, services
 from openkam.plans.forms import (
+    SECTION_FORMS,
     ActionForm,
     ActionQuickForm,
+    AgreementForm,
+    CloneForm,
+    NarrativeForm,
     ObjectiveForm,
     ObjectiveQuickForm,
     PlanForm,
     TacticForm,
     TacticQuickForm,
+    TemplateForm,
 )
 from openkam.plans.models import AccountPlan, PlanStatus
 
@@ -59,6 +65,14 @@ TRANSITION_DONE: dict[str, str] = {
     "reopen": _("Plan reopened as a draft."),
     "close": _("Plan closed. It is now read-only."),
 }
+
+
+SWOT_QUADRANTS = [
+    ("strength", gettext_lazy("Strengths"), "plus-circle"),
+    ("weakness", gettext_lazy("Weaknesses"), "dash-circle"),
+    ("opportunity", gettext_lazy("Opportunities"), "lightning-charge"),
+    ("threat", gettext_lazy("Threats"), "exclamation-triangle"),
+]
 
 
 def _actor(request: HttpRequest) -> User:
@@ -127,6 +141,9 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     query = (request.GET.get("q") or "").strip()
     if query:
         qs = qs.filter(name__icontains=query)
+    stale_only = request.GET.get("stale") == "1"
+    if stale_only:
+        qs = qs.filter(is_stale=True)  # type: ignore[misc]
     page = paginate(request, qs)
     counts = selectors.plan_status_counts(actor=actor, account=account, owner=owner)
     return render(
@@ -139,6 +156,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
             "statuses": [(s, label, counts.get(s, 0)) for s, label in PlanStatus.choices],
             "total": sum(counts.values()),
             "owner_param": owner_param,
+            "stale_only": stale_only,
             "account": account,
             "query": query,
             "accounts": selectors.plan_accounts(actor=actor),
@@ -201,9 +219,47 @@ def _page_context(
     contribute = services.plan_can_contribute(actor=actor, plan=plan)
     hidden = sorted(set(Classification.values) - visible_classifications(actor))
     writable = writable_classifications(actor) if contribute else frozenset()
+    sections = selectors.plan_sections(actor=actor, plan=plan)
+    rot_days, rot_limit, stale = selectors.plan_rot(plan, sections.template)
+    health, per_objective = selectors.plan_health(tree, stale=stale)
+    for node in tree.objectives:
+        node.health = per_objective[node.objective.pk]  # type: ignore[attr-defined]
+        node.progress = selectors.objective_progress(node.objective)  # type: ignore[attr-defined]
+    completeness = selectors.plan_completeness(
+        actor=actor,
+        plan=plan,
+        tree=tree,
+        sections=sections,
+        has_decision_maker=selectors.account_has_decision_maker(actor=actor, account=plan.account),
+    )
     ctx: dict[str, Any] = {
         "plan": plan,
         "tree": tree,
+        "sections": sections,
+        "health": health,
+        "completeness": completeness,
+        "rot": {"days": rot_days, "limit": rot_limit, "stale": stale},
+        "objective_titles": {n.objective.pk: n.objective.title for n in tree.objectives},
+        "can_clone": services.plan_can_create(actor=actor),
+        "can_record_agreement": services.is_plan_manager(actor, plan) and plan.status != PlanStatus.CLOSED,
+        "owner_is_actor": plan.owner_id == actor.pk,
+        "swot_quadrants": SWOT_QUADRANTS,
+        # what the section cards expect when nothing is being added or edited
+        "editing": "",
+        "narrative_form": None,
+        "add_kind": "",
+        "add_parent": None,
+        "add_form": None,
+        "edit_kind": "",
+        "edit_id": None,
+        "edit_form": None,
+        "item": None,
+        "parent": None,
+        "parent_key": "plan",
+        "add_label": _("Add"),
+        "title_hint": "",
+        "form": None,
+        "f": None,
         "counts": tree.counts,
         "completion": tree.completion,
         "page_version": plan.version if page_version is None else page_version,
@@ -311,6 +367,7 @@ def plan_transition(request: HttpRequest, pk: int) -> HttpResponse:
             plan_id=pk,
             to=to,
             expected_version=_int(request.POST.get("version")),
+            comment=request.POST.get("comment", "").strip(),
             reason=request.POST.get("reason", "").strip(),
         )
         messages.success(request, TRANSITION_DONE.get(verb, _("Plan status changed.")))
@@ -477,6 +534,7 @@ def plan_delete(request: HttpRequest, pk: int) -> HttpResponse:
 # --- objectives ------------------------------------------------------------------------------------
 def _objective_fields(o: Any) -> dict[str, Any]:
     return {
+        "shared_with_customer": o.shared_with_customer,
         "title": o.title,
         "metric": o.metric,
         "indicator": o.indicator,
@@ -501,6 +559,11 @@ def objective_add(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         objective = services.objective_create(actor=actor, plan_id=pk, owner=actor, **form.cleaned_data)
     except DomainError as exc:
+        if exc.errors and any(e.field in form.fields for e in exc.errors):
+            apply_domain_error(form, exc)
+            return _quick_form_invalid(
+                request, form, "plans/_objective_quick.html", "#objective-quick", {"plan_id": pk}, pk
+            )
         return _quick_error(request, exc, pk)
     if not _is_htmx(request):
         return redirect(reverse("plans:detail", args=[pk]) + f"#objective-{objective.pk}")
@@ -664,6 +727,8 @@ def tactic_delete(request: HttpRequest, tactic_id: int) -> HttpResponse:
 # --- actions ---------------------------------------------------------------------------------------
 def _action_fields(a: Any) -> dict[str, Any]:
     return {
+        "is_milestone": a.is_milestone,
+        "shared_with_customer": a.shared_with_customer,
         "title": a.title,
         "status": a.status,
         "assignee": a.assignee,
@@ -810,3 +875,456 @@ def _quick_error(request: HttpRequest, exc: DomainError, plan_id: int) -> HttpRe
         messages.error(request, exc.message)
         return redirect("plans:detail", pk=plan_id)
     return _htmx_error(request, exc)
+
+
+# --- plan sections, edited in place (HTMX) ------------------------------------------------------------
+SECTION_CARDS: dict[str, str] = {
+    "priorities": "plans/_sec_priorities.html",
+    "positioning": "plans/_sec_positioning.html",
+    "strategy": "plans/_sec_strategy.html",
+    "swot": "plans/_sec_swot.html",
+    "csfs": "plans/_sec_csfs.html",
+    "stages": "plans/_sec_stages.html",
+}
+KIND_CARD: dict[str, str] = {
+    "customer_priority": "priorities",
+    "swot_item": "swot",
+    "goal": "csfs",
+    "csf": "csfs",
+    "key_action": "csfs",
+    "stage": "stages",
+    "step": "stages",
+}
+NARRATIVE_CARD: dict[str, str] = {"priorities_text": "priorities", "positioning": "positioning", "strategy": "strategy"}
+
+
+def _card(
+    request: HttpRequest,
+    plan_id: int,
+    card: str,
+    *,
+    new_version: int | None = None,
+    extra: dict[str, Any] | None = None,
+    refresh: bool = True,
+) -> HttpResponse:
+    """The section card (what the HTMX request swaps in) plus, after a change, the out-of-band refreshes of the
+    header, figures, health, history and the page version (only a page that was current becomes current)."""
+    actor = _actor(request)
+    plan = selectors.plan_get(actor=actor, plan_id=plan_id)
+    known = _int(request.POST.get("version") if request.method == "POST" else request.GET.get("version"))
+    if new_version is None:
+        page_version = known if known is not None else plan.version
+    else:
+        page_version = new_version if known is None or known == new_version - 1 else known
+    ctx = _page_context(actor, plan, page_version=page_version, with_history=refresh)
+    ctx.update(extra or {})
+    ctx["card_template"] = SECTION_CARDS[card]
+    ctx["refresh"] = refresh and new_version is not None
+    ctx["oob"] = True
+    return render(request, "plans/_section_changed.html", ctx)
+
+
+def _plan_or_404(actor: User, pk: int) -> AccountPlan:
+    try:
+        return selectors.plan_get(actor=actor, plan_id=pk)
+    except NotFound as exc:
+        raise Http404(exc.message)
+
+
+@login_required
+def section_card(request: HttpRequest, pk: int, card: str) -> HttpResponse:
+    """GET: a section card (``?edit=<narrative>`` in edit mode). POST: save a narrative section."""
+    actor = _actor(request)
+    if card not in SECTION_CARDS and card not in NARRATIVE_CARD:
+        raise Http404("No such section.")
+    plan = _plan_or_404(actor, pk)
+    if request.method == "GET":
+        editing = request.GET.get("edit") or ""
+        extra: dict[str, Any] = {}
+        if editing in NARRATIVE_CARD and services.plan_can_edit(actor=actor, plan=plan):
+            extra = {"editing": editing, "narrative_form": NarrativeForm(section=editing, initial=_narrative(plan))}
+        return _card(request, pk, NARRATIVE_CARD.get(card, card), extra=extra, refresh=False)
+    if card not in NARRATIVE_CARD:
+        raise Http404("Not a narrative section.")
+    form = NarrativeForm(request.POST, section=card)
+    if not form.is_valid():
+        return _card(request, pk, NARRATIVE_CARD[card], extra={"editing": card, "narrative_form": form}, refresh=False)
+    try:
+        updated = services.plan_update(
+            actor=actor, plan_id=pk, expected_version=_int(request.POST.get("version")), **form.cleaned_data
+        )
+    except NotFound as exc:
+        raise Http404(exc.message)
+    except DomainError as exc:
+        return _htmx_error(request, exc)
+    return _card(request, pk, NARRATIVE_CARD[card], new_version=updated.version)
+
+
+def _narrative(plan: AccountPlan) -> dict[str, Any]:
+    return {name: getattr(plan, name) for name in services.PLAN_NARRATIVE_FIELDS}
+
+
+def _section_form(kind: str, actor: User, plan: AccountPlan, *args: Any, **kwargs: Any) -> Any:
+    form_class = SECTION_FORMS[kind]
+    if kind == "swot_item":
+        from openkam.plans.models import Objective
+
+        objectives = list(Objective.objects.filter(plan_id=plan.pk).order_by("position", "pk").only("pk", "title"))
+        return form_class(*args, actor=actor, objectives=objectives, **kwargs)
+    if kind == "csf":
+        from openkam.plans.models import Goal
+
+        return form_class(*args, goals=list(Goal.objects.filter(plan_id=plan.pk).order_by("position", "pk")), **kwargs)
+    if kind == "key_action":
+        return form_class(*args, actor=actor, **kwargs)
+    return form_class(*args, **kwargs)
+
+
+def _section_error(
+    request: HttpRequest, exc: DomainError, form: Any, plan_id: int, card: str, extra: dict[str, Any]
+) -> HttpResponse:
+    if isinstance(exc, NotFound):
+        raise Http404(exc.message)
+    if exc.errors and any(e.field in form.fields for e in exc.errors):
+        apply_domain_error(form, exc)
+        return _card(request, plan_id, card, extra=extra, refresh=False)
+    return _htmx_error(request, exc)
+
+
+@login_required
+@require_POST
+def section_add(request: HttpRequest, pk: int, kind: str, parent_id: int | None = None) -> HttpResponse:
+    """Add a section row (customer priority, SWOT item, goal, CSF, key action under a CSF, stage, step)."""
+    actor = _actor(request)
+    if kind not in SECTION_FORMS:
+        raise Http404("No such section.")
+    plan = _plan_or_404(actor, pk)
+    card = KIND_CARD[kind]
+    form = _section_form(kind, actor, plan, request.POST)
+    extra = {
+        "add_kind": kind,
+        "add_parent": request.POST.get("kind") if kind == "swot_item" else parent_id,
+        "add_form": form,
+    }
+    if not form.is_valid():
+        return _card(request, pk, card, extra=extra, refresh=False)
+    data = dict(form.cleaned_data)
+    try:
+        row = services.section_item_create(
+            actor=actor,
+            section=kind,
+            plan_id=None if parent_id else pk,
+            parent_id=parent_id,
+            expected_version=_int(request.POST.get("version")),
+            **data,
+        )
+    except DomainError as exc:
+        return _section_error(request, exc, form, pk, card, extra)
+    return _card(request, pk, card, new_version=row.plan_version)
+
+
+def _item_initial(kind: str, row: Any) -> dict[str, Any]:
+    fields = {
+        "customer_priority": ("title", "description", "shared_with_customer"),
+        "swot_item": ("kind", "title", "evidence", "classification"),
+        "goal": ("title", "description"),
+        "csf": ("title", "description", "goal"),
+        "key_action": ("title", "owner", "due_date"),
+        "stage": ("name",),
+        "step": ("title",),
+    }[kind]
+    initial = {f: getattr(row, f"{f}_id" if f in ("goal", "owner") else f) for f in fields}
+    if kind == "swot_item":
+        initial["objective_ids"] = list(row.objective_links.values_list("objective_id", flat=True))
+    return initial
+
+
+@login_required
+def section_item(request: HttpRequest, kind: str, item_id: int) -> HttpResponse:
+    """GET: the card with this row in edit mode. POST: save the row."""
+    actor = _actor(request)
+    if kind not in SECTION_FORMS:
+        raise Http404("No such section.")
+    try:
+        row = services.section_item_get(actor=actor, section=kind, item_id=item_id)
+    except NotFound as exc:
+        raise Http404(exc.message)
+    plan_id = row.plan_id_of
+    plan = _plan_or_404(actor, plan_id)
+    card = KIND_CARD[kind]
+    if request.method == "GET":
+        form = _section_form(kind, actor, plan, initial=_item_initial(kind, row))
+        return _card(
+            request, plan_id, card, extra={"edit_kind": kind, "edit_id": item_id, "edit_form": form}, refresh=False
+        )
+    form = _section_form(kind, actor, plan, request.POST)
+    extra = {"edit_kind": kind, "edit_id": item_id, "edit_form": form}
+    if not form.is_valid():
+        return _card(request, plan_id, card, extra=extra, refresh=False)
+    try:
+        saved = services.section_item_update(
+            actor=actor,
+            section=kind,
+            item_id=item_id,
+            expected_version=_int(request.POST.get("version")),
+            **form.cleaned_data,
+        )
+    except DomainError as exc:
+        return _section_error(request, exc, form, plan_id, card, extra)
+    return _card(request, plan_id, card, new_version=saved.plan_version)
+
+
+@login_required
+@require_POST
+def section_item_delete(request: HttpRequest, kind: str, item_id: int) -> HttpResponse:
+    actor = _actor(request)
+    if kind not in SECTION_FORMS:
+        raise Http404("No such section.")
+    try:
+        plan_id = services.section_item_get(actor=actor, section=kind, item_id=item_id).plan_id_of
+        plan = services.section_item_delete(
+            actor=actor, section=kind, item_id=item_id, expected_version=_int(request.POST.get("version"))
+        )
+    except NotFound as exc:
+        raise Http404(exc.message)
+    except DomainError as exc:
+        return _htmx_error(request, exc)
+    return _card(request, plan_id, KIND_CARD[kind], new_version=plan.version)
+
+
+@login_required
+@require_POST
+def section_item_toggle(request: HttpRequest, kind: str, item_id: int) -> HttpResponse:
+    """Tick or untick a process step or a key action."""
+    actor = _actor(request)
+    if kind not in ("step", "key_action"):
+        raise Http404("Only steps and key actions are ticked.")
+    try:
+        row = services.section_item_get(actor=actor, section=kind, item_id=item_id)
+        saved = services.section_item_update(
+            actor=actor,
+            section=kind,
+            item_id=item_id,
+            expected_version=_int(request.POST.get("version")),
+            done=not row.done,
+        )
+    except NotFound as exc:
+        raise Http404(exc.message)
+    except DomainError as exc:
+        return _htmx_error(request, exc)
+    return _card(request, row.plan_id_of, KIND_CARD[kind], new_version=saved.plan_version)
+
+
+# --- compare versions, clone, customer agreement ------------------------------------------------------------
+_FIELD_LABELS: dict[str, Any] = {
+    "name": gettext_lazy("Name"),
+    "period_start": gettext_lazy("Period start"),
+    "period_end": gettext_lazy("Period end"),
+    "owner": gettext_lazy("Owner"),
+    "summary": gettext_lazy("Summary"),
+    "customer_priorities": gettext_lazy("Customer priorities"),
+    "positioning": gettext_lazy("Positioning"),
+    "value_proposition": gettext_lazy("Value proposition"),
+    "value_proposition_reviewed": gettext_lazy("Compliance-reviewed"),
+    "strategy": gettext_lazy("Strategy"),
+    "title": gettext_lazy("Title"),
+    "description": gettext_lazy("Description"),
+    "metric": gettext_lazy("Metric"),
+    "baseline": gettext_lazy("Baseline"),
+    "target": gettext_lazy("Target"),
+    "current": gettext_lazy("Current"),
+    "due_date": gettext_lazy("Due"),
+    "start_date": gettext_lazy("Start"),
+    "indicator": gettext_lazy("Indicator"),
+    "status": gettext_lazy("Status"),
+    "assignee": gettext_lazy("Assignee"),
+    "classification": gettext_lazy("Classification"),
+    "function": gettext_lazy("Function"),
+    "shared_with_customer": gettext_lazy("Shared with customer"),
+    "is_milestone": gettext_lazy("Milestone"),
+    "evidence": gettext_lazy("Evidence"),
+    "kind": gettext_lazy("Kind"),
+    "objective_ids": gettext_lazy("Drives objectives"),
+    "done": gettext_lazy("Done"),
+    "goal_id": gettext_lazy("Goal"),
+}
+_SECTION_LABELS: dict[str, Any] = {
+    "plan": gettext_lazy("Plan"),
+    "customer_priorities": gettext_lazy("Customer priorities"),
+    "swot": gettext_lazy("SWOT"),
+    "goals": gettext_lazy("Goals"),
+    "csfs": gettext_lazy("Critical success factors"),
+    "objectives": gettext_lazy("Objectives, tactics and actions"),
+    "stages": gettext_lazy("Stages and steps"),
+}
+
+
+@login_required
+def plan_compare(request: HttpRequest, pk: int) -> HttpResponse:
+    """Two versions side by side: what changed, section by section (over what the reader may see)."""
+    actor = _actor(request)
+    plan = _plan_or_404(actor, pk)
+    snapshots = list(selectors.plan_snapshots(actor=actor, plan=plan))
+    left = request.GET.get("left") or (str(snapshots[0].number) if snapshots else "current")
+    right = request.GET.get("right") or "current"
+    try:
+        diff = selectors.plan_compare(actor=actor, plan=plan, left=left, right=right)
+    except NotFound as exc:
+        raise Http404(exc.message)
+    groups: dict[str, list[Any]] = {}
+    for change in diff["changes"]:
+        change.rows = [(_FIELD_LABELS.get(f, f), a, b) for f, a, b in change.fields]
+        groups.setdefault(_SECTION_LABELS.get(change.section, change.section), []).append(change)
+    return render(
+        request,
+        "plans/compare.html",
+        {
+            "plan": plan,
+            "snapshots": snapshots,
+            "left": left,
+            "right": right,
+            "diff": diff,
+            "groups": groups,
+            "counts": {k: sum(1 for c in diff["changes"] if c.kind == k) for k in ("added", "removed", "changed")},
+        },
+    )
+
+
+def _next_period(plan: AccountPlan) -> tuple[Any, Any]:
+    import datetime as dt
+
+    length = plan.period_end - plan.period_start
+    start = plan.period_end + dt.timedelta(days=1)
+    return start, start + length
+
+
+@login_required
+def plan_clone(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    plan = _plan_or_404(actor, pk)
+    if not services.plan_can_create(actor=actor):
+        return _domain_page(request, DomainPermissionDenied(_("Your role cannot create account plans.")))
+    if request.method == "POST":
+        form = CloneForm(request.POST)
+        if form.is_valid():
+            try:
+                clone = services.plan_clone(actor=actor, plan_id=pk, **form.cleaned_data)
+            except NotFound as exc:
+                raise Http404(exc.message)
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+            else:
+                messages.success(
+                    request, _("Plan cloned into the next period: progress is reset, baselines are where you ended.")
+                )
+                return redirect("plans:detail", pk=clone.pk)
+    else:
+        start, end = _next_period(plan)
+        form = CloneForm(initial={"period_start": start, "period_end": end, "name": ""})
+    return render(
+        request,
+        "plans/clone.html",
+        {
+            "form": form,
+            "plan": plan,
+            "title": _("Clone into the next period"),
+            "cancel_url": reverse("plans:detail", args=[pk]),
+        },
+    )
+
+
+@login_required
+@require_POST
+def agreement_record(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    _plan_or_404(actor, pk)
+    form = AgreementForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
+        return redirect(reverse("plans:detail", args=[pk]) + "#agreement")
+    data = dict(form.cleaned_data)
+    version = data.pop("version", None)
+    try:
+        services.customer_agreement_record(actor=actor, plan_id=pk, expected_version=version, **data)
+    except NotFound as exc:
+        raise Http404(exc.message)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The customer's agreement is recorded."))
+    return redirect(reverse("plans:detail", args=[pk]) + "#agreement")
+
+
+# --- plan templates (administrators) ----------------------------------------------------------------------
+def _admin_only(request: HttpRequest) -> HttpResponse | None:
+    from openkam.core.access import is_admin
+
+    if not is_admin(_actor(request)):
+        return render(
+            request,
+            "plans/refused.html",
+            {"message": _("Only an administrator can change plan templates.")},
+            status=403,
+        )
+    return None
+
+
+@login_required
+def template_list(request: HttpRequest) -> HttpResponse:
+    from openkam.core.access import is_admin
+
+    actor = _actor(request)
+    return render(
+        request,
+        "plans/templates.html",
+        {"templates": selectors.plan_templates(actor=actor), "is_admin": is_admin(actor)},
+    )
+
+
+@login_required
+def template_edit(request: HttpRequest, template_id: int | None = None) -> HttpResponse:
+    refused = _admin_only(request)
+    if refused:
+        return refused
+    actor = _actor(request)
+    template = None
+    if template_id is not None:
+        try:
+            template = selectors.plan_template_get(actor=actor, template_id=template_id)
+        except NotFound as exc:
+            raise Http404(exc.message)
+    if request.method == "POST":
+        form = TemplateForm(request.POST)
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            stages = data.pop("stages")
+            try:
+                saved = services.plan_template_save(actor=actor, template_id=template_id, stages=stages, **data)
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+            else:
+                messages.success(request, _("Template “%(n)s” saved.") % {"n": saved.name})
+                return redirect("plans:templates")
+    elif template is not None:
+        form = TemplateForm(
+            initial={
+                "name": template.name,
+                "description": template.description,
+                "account_types": template.account_types,
+                "is_default": template.is_default,
+                "is_active": template.is_active,
+                "sections": template.sections,
+                "required_fields": template.required_fields,
+                "stale_after_days": template.stale_after_days,
+                "stages": TemplateForm.stages_text(template),
+            }
+        )
+    else:
+        from openkam.plans.models import PlanSection
+
+        form = TemplateForm(initial={"sections": PlanSection.values, "is_active": True, "stale_after_days": 30})
+    return render(
+        request,
+        "plans/template_form.html",
+        {"form": form, "template": template, "title": template.name if template else _("New plan template")},
+    )

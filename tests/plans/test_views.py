@@ -360,8 +360,9 @@ def test_plan_page_size_options_and_queries_do_not_grow_with_users(world, web):
     assert (bytes200, options200, queries200) == (bytes10, options10, queries10)
     assert "Newcomer" not in html200
     # what is left: 5 statuses per action (20), "Unassigned" and the user in each tactic's add form (4),
-    # the 3 classifications kam may write in each objective's add-tactic form (2)
-    assert options10 == 5 * 20 + 2 * 4 + 3 * 2
+    # the 3 classifications kam may write in each objective's add-tactic form (2) and in each SWOT quadrant's
+    # add form (4), leading/lagging in the add-objective form, "not under a goal" in the add-CSF form
+    assert options10 == 5 * 20 + 2 * 4 + 3 * 2 + 3 * 4 + 2 + 1
 
 
 def _people(client, **params):

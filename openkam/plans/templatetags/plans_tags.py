@@ -142,3 +142,80 @@ _KINDS = {
 @register.filter
 def event_kind(model_label: str) -> str:
     return str(_KINDS.get(model_label, str(model_label).rsplit(".", 1)[-1]))
+
+
+_CARD_OF = {
+    "customer_priority": "priorities",
+    "swot_item": "swot",
+    "goal": "csfs",
+    "csf": "csfs",
+    "key_action": "csfs",
+    "stage": "stages",
+    "step": "stages",
+}
+
+
+@register.filter
+def card_of(kind: str) -> str:
+    """The section card a kind of row lives in (its element id is ``section-<card>``)."""
+    return _CARD_OF.get(kind, kind)
+
+
+@register.simple_tag
+def field_value(form: Any, item: Any, name: str) -> Any:
+    """What an inline section form shows: what the user typed (after an error), else the row's value."""
+    if form is not None and getattr(form, "is_bound", False):
+        if name == "objective_ids":
+            return [int(v) for v in form.data.getlist(name) if str(v).isdigit()]
+        return form.data.get(name, "")
+    if item is None:
+        return [] if name == "objective_ids" else ""
+    if name == "objective_ids":
+        ids = getattr(item, "objective_ids", None)
+        return list(ids) if ids is not None else list(item.objective_links.values_list("objective_id", flat=True))
+    if name in ("goal", "owner"):
+        return getattr(item, f"{name}_id") or ""
+    value = getattr(item, name, "")
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return "" if value is None else value
+
+
+@register.filter
+def in_list(value: Any, values: Any) -> bool:
+    return value in (values or [])
+
+
+_RAG = {
+    "green": ("success", "check-circle-fill", _("On track")),
+    "amber": ("warning", "exclamation-triangle-fill", _("At risk")),
+    "red": ("danger", "x-octagon-fill", _("Off track")),
+    "none": ("secondary", "dash-circle", _("Not measured")),
+}
+
+
+@register.simple_tag
+def rag_badge(health: Any, testid: str = "rag") -> str:
+    """Red/amber/green with its reason as a tooltip and for screen readers."""
+    if health is None:
+        return ""
+    colour, icon, label = _RAG.get(health.status, _RAG["none"])
+    return format_html(
+        '<span class="badge rounded-pill text-bg-{} okam-rag" data-testid="{}" data-rag="{}" title="{}">'
+        '<i class="bi bi-{} me-1"></i>{}</span>',
+        colour,
+        testid,
+        health.status,
+        health.reason,
+        icon,
+        label,
+    )
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    """``mapping[key]`` in a template (None when missing)."""
+    try:
+        return mapping.get(key) if hasattr(mapping, "get") else mapping[key]
+    except (KeyError, IndexError, TypeError):
+        return None
