@@ -21,10 +21,17 @@ from openkam.accounts.models import (
     AccountAffiliation,
     AccountTeamMember,
     AffiliationType,
+    KamLevel,
     TeamRole,
 )
-from openkam.accounts.selectors import account_get, account_team_member_get, affiliation_get, valid_id
-from openkam.core.access import can_write, is_admin, require_write
+from openkam.accounts.selectors import (
+    account_get,
+    account_scope,
+    account_team_member_get,
+    affiliation_get,
+    valid_id,
+)
+from openkam.core.access import can_write, is_admin, require_write, sees_all_accounts
 from openkam.core.audit import audit_action
 from openkam.core.errors import FieldError, NotFound, PermissionDenied, RuleViolation, ValidationFailed
 from openkam.core.models import Function, Role, User
@@ -182,6 +189,35 @@ def account_update(*, actor: User, account: Account | int, reason: str = "", **f
     with audit_action(actor=actor, action="accounts.account.update", reason=_reason(reason)):
         account.save()
     return account
+
+
+_SET_LEVELS_SQL = f"""
+UPDATE {Account._meta.db_table} a SET kam_level = v.level, updated_at = now()
+FROM unnest(%s::bigint[], %s::text[]) AS v(id, level)
+WHERE a.id = v.id AND a.kam_level <> v.level
+RETURNING a.id"""
+
+
+def account_kam_levels_set(*, actor: User, levels: dict[int, str], reason: str) -> list[int]:
+    """Set the KAM level of many accounts at once (``{account_id: level}``): ONE set-based UPDATE, for a
+    re-tier of thousands of accounts. Each row that changes is audited like any other change (the history
+    triggers fire per row) with the actor, the action ``accounts.account.kam_level`` and ``reason``. Accounts
+    the actor may not see are left alone; returns the ids of the accounts whose level changed."""
+    require_write(actor)
+    bad = sorted({lvl for lvl in levels.values() if lvl not in KamLevel.values})
+    if bad:
+        raise ValidationFailed(
+            _("Unknown KAM level: %(l)s.") % {"l": ", ".join(bad)}, field="kam_level", code="invalid_choice"
+        )
+    ids = [pk for pk in levels if valid_id(pk)]
+    if not sees_all_accounts(actor):
+        ids = list(account_scope(actor=actor).filter(pk__in=ids).values_list("pk", flat=True))
+    if not ids:
+        return []
+    audit = audit_action(actor=actor, action="accounts.account.kam_level", reason=_reason(reason))
+    with audit, connection.cursor() as cur:
+        cur.execute(_SET_LEVELS_SQL, [ids, [levels[pk] for pk in ids]])
+        return sorted(row[0] for row in cur.fetchall())
 
 
 def account_move(

@@ -565,16 +565,25 @@ class WorldGenerator:
 
     def _tier_accounts(self, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         """Plan assessments for evaluated accounts (1-3 over the last 18 months, the latest explaining the level);
-        about one basic account in six is scored low enough to be *declined*. Returns the account rows with the
-        levels that follow. The rows are written by :meth:`_evaluation` (after the accounts)."""
+        about one basic account in six is scored low enough to be *declined*. Beyond the demo scale every
+        evaluable account is assessed (those drawn "unassessed" get a first level: mostly basic). Returns the
+        account rows with the levels that follow. The rows are written by :meth:`_evaluation` (after the
+        accounts)."""
         if not self.scoring_models:
             return rows
         rng = self.rng("evaluation")
         by_type = {t: m for m in self.scoring_models for t in m["types"]}
+        # The benchmark worlds assess every evaluable account (the issue's "re-score all 6,000 accounts"); the
+        # demo keeps about one account in five not yet assessed, as a team that has just started would have.
+        assess_all = self.scale.name not in ("demo", "tiny")
+        first_levels = self.rng("evaluation-first")  # its own stream: the demo's draws stay as they were
         out = []
         for row in rows:
             aid, type_, level = row[0], row[4], row[19]
             model = by_type.get(type_)
+            if model is not None and level == "unassessed" and assess_all:
+                level = first_levels.choices(("strategic", "key", "basic"), (3, 22, 75))[0]
+                row = (*row[:19], level, *row[20:])
             if model is None or level == "unassessed":
                 out.append(row)
                 continue

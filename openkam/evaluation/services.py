@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from openkam.accounts.models import Account, AccountType, KamLevel
 from openkam.accounts.selectors import account_get
-from openkam.accounts.services import account_update
+from openkam.accounts.services import account_kam_levels_set, account_update
 from openkam.core.access import is_admin, require_admin, require_write
 from openkam.core.audit import audit_action
 from openkam.core.errors import FieldError, NotFound, PermissionDenied, RuleViolation, ValidationFailed
@@ -632,20 +632,17 @@ def rescore_run_execute(*, run_id: int) -> RescoreRun:
         after = 0
         while after < upto_max:
             upto = after + RESCORE_CHUNK
-            with audit_action(actor=actor, action="evaluation.tier.rescore", reason=f"re-score run #{run.pk}"):
-                with connection.cursor() as cur:
+            with transaction.atomic():  # a chunk: its tiers, then the KAM levels that follow, then progress
+                audit = audit_action(actor=actor, action="evaluation.tier.rescore", reason=f"re-score run #{run.pk}")
+                with audit, connection.cursor() as cur:
                     cur.execute(_RESCORE_SQL, {"after": after, "upto": upto})
                     cur.execute(_STALE_LEVELS_SQL, {"after": after, "upto": upto})
-                    stale = cur.fetchall()
-                accounts = Account.objects.in_bulk([a for a, _lvl in stale])
-                for account_id, level in stale:
-                    account_update(actor=actor, account=accounts[account_id], kam_level=level,
-                                   reason=f"re-tier run #{run.pk}")  # fmt: skip
+                    stale = dict(cur.fetchall())
+                # set-based: one UPDATE for the chunk, each changed account audited by the triggers
+                changed = account_kam_levels_set(actor=actor, levels=stale, reason=f"re-tier run #{run.pk}")
                 done = AccountTier.objects.filter(id__lte=upto).count()
-                RescoreRun.objects.filter(pk=run.pk).update(
-                    done=done, changed=run.changed + len(stale), updated_at=timezone.now()
-                )
-                run.changed += len(stale)
+                run.changed += len(changed)
+                RescoreRun.objects.filter(pk=run.pk).update(done=done, changed=run.changed, updated_at=timezone.now())
             after = upto
         run.done = run.total
         run.status, run.finished_at = RunStatus.DONE, timezone.now()

@@ -279,5 +279,35 @@ def test_rescore_all_after_a_model_change(world: Any, models: dict[str, ScoringM
     world.hospital.refresh_from_db()
     world.hospital2.refresh_from_db()
     assert world.hospital.kam_level == "key" and world.hospital2.kam_level == "key"  # 75 < 80; 50 ≥ 45
+    # re-tiered set-based, yet each level change is in the account's history with who, what and why
+    from openkam.core.selectors import object_history
+
+    for account, before in ((world.hospital, "strategic"), (world.hospital2, "basic")):
+        event = object_history(obj=account).first()
+        assert event.pgh_label == "update" and event.pgh_data["kam_level"] == "key"
+        assert event.pgh_context["action"] == "accounts.account.kam_level"
+        assert event.pgh_context["reason"] == f"re-tier run #{run.pk}" and event.pgh_context["user"] == admin.pk
+        previous = object_history(obj=account)[1]
+        assert previous.pgh_data["kam_level"] == before
+    tier_event = object_history(obj=AccountTier.objects.get(account=world.hospital)).first()
+    assert tier_event.pgh_context["action"] == "evaluation.tier.rescore"
     with pytest.raises(PermissionDenied):
         services.rescore_run_start(actor=world.users["lead"])
+
+
+def test_kam_levels_set_in_bulk_is_audited_scoped_and_validated(world: Any, models: dict[str, ScoringModel]) -> None:
+    from openkam.accounts.services import account_kam_levels_set
+
+    kam, admin = world.users["kam"], world.users["admin"]
+    outside = Account.objects.create(name="Elsewhere Hospital", type="hospital")  # not on kam's book
+    with pytest.raises(ValidationFailed):
+        account_kam_levels_set(actor=admin, levels={world.hospital.pk: "platinum"}, reason="x")
+    with pytest.raises(PermissionDenied):
+        account_kam_levels_set(actor=world.users["compliance"], levels={world.hospital.pk: "key"}, reason="x")
+    changed = account_kam_levels_set(
+        actor=kam, levels={world.hospital.pk: "strategic", world.hospital2.pk: world.hospital2.kam_level,
+                           outside.pk: "declined"}, reason="Portfolio review",
+    )  # fmt: skip
+    assert changed == [world.hospital.pk]  # unchanged and invisible accounts are left alone
+    outside.refresh_from_db()
+    assert outside.kam_level == "unassessed"
