@@ -233,6 +233,11 @@ OPERATIONS = (
         "evaluation_rescore.sql", target_ms=5000, target_scale="large", task=rescore_all_accounts, max_repeat=3,
     ),
     Operation(
+        "formulary_dashboard", "Formulary dashboard (lead's portfolio, all products)", "market_access:dashboard",
+        lambda s: [] if s.lead else None, "formulary_dashboard.sql", target_ms=300, target_scale="large",
+        username="lead",
+    ),
+    Operation(
         "whitespace_grid", "Whitespace grid — IDN with 40 hospitals", "commercial:whitespace",
         lambda s: [s.idn.pk] if s.idn else None, "whitespace_grid.sql", target_ms=150, target_scale="large",
     ),

@@ -369,13 +369,29 @@ def formulary_changes(
     *, accounts: QuerySet[Account], since: dt.date, until: dt.date, limit: int | None = LIST_LIMIT
 ) -> tuple[list[FormularyChange], Counter[tuple[str, int]]]:
     """Changes (new records) effective in [since, until] at ``accounts`` (an already-scoped queryset), newest
-    first, with the status they replaced; and counts of wins/losses for the last 30 and 90 days before
-    ``until``: ``counts[("win", 30)]``."""
+    first (the first ``limit``), with the status they replaced; and counts of wins/losses for the last 30 and 90
+    days before ``until``: ``counts[("win", 30)]``. Counting reads plain tuples (thousands of changes at scale)."""
     qs = (
         FormularyStatus.objects.filter(
             account_id__in=accounts.order_by().values("pk"), effective_from__gte=since, effective_from__lte=until
         )
         .annotate(previous=Coalesce(_previous_status(), _INHERITED_PREVIOUS))
+        .order_by("-effective_from", "-pk")
+    )
+    rows = list(qs.values_list("pk", "status", "previous", "effective_from"))
+    counts: Counter[tuple[str, int]] = Counter()
+    d30 = until - dt.timedelta(days=30)
+    probe = FormularyStatus(effective_from=until)
+    for _pk, status, previous, start in rows:
+        probe.status = status
+        kind = FormularyChange(probe, previous).kind
+        counts[(kind, 90)] += 1
+        if start >= d30:
+            counts[(kind, 30)] += 1
+    first = rows[:limit] if limit else rows
+    previous_of = {r[0]: r[2] for r in first}
+    records = (
+        FormularyStatus.objects.filter(pk__in=list(previous_of))
         .select_related("account", "product", "committee")
         .only(
             "id",
@@ -394,15 +410,7 @@ def formulary_changes(
         )
         .order_by("-effective_from", "-pk")
     )
-    changes = [FormularyChange(f, f.previous) for f in qs]  # type: ignore[attr-defined]
-    counts: Counter[tuple[str, int]] = Counter()
-    d30 = until - dt.timedelta(days=30)
-    for c in changes:
-        kind = c.kind
-        counts[(kind, 90)] += 1
-        if c.record.effective_from >= d30:
-            counts[(kind, 30)] += 1
-    return (changes[:limit] if limit else changes), counts
+    return [FormularyChange(f, previous_of[f.pk]) for f in records], counts
 
 
 # --- dashboard -------------------------------------------------------------------------------------------
