@@ -505,7 +505,7 @@ def _pagerank(graph: nx.DiGraph, alpha: float = 0.85, iterations: int = 60, tol:
 
 
 def network_centrality(
-    *, nodes: list[int], links: list[dict[str, Any]], samples: int = 64
+    *, nodes: list[int], links: list[dict[str, Any]], samples: int = 32
 ) -> dict[int, dict[str, float]]:
     """PageRank (influence flows to whom people report and from whom they are influenced) and betweenness
     (who bridges groups; sampled with ``samples`` pivots, seeded, when the network is larger) per person."""

@@ -695,5 +695,28 @@ def assessment_retention_apply(*, actor: User | None, today: dt.date | None = No
     return deleted
 
 
+STANDARD_DOMAINS = (
+    ("contractual", "Contractual"),
+    ("financial", "Financial"),
+    ("regulatory_compliance", "Regulatory compliance"),
+    ("registration_listing", "Registration and listing"),
+    ("reimbursement_payment", "Reimbursement and payment"),
+    ("science_efficacy", "Science and efficacy"),
+    ("supply_chain", "Supply chain"),
+)
+
+
+def domain_install_standard() -> int:
+    """(Re)create the seven standard decision domains (migration 0002 seeds them; call this after anything that
+    emptied the table, e.g. a flush). Returns how many were created."""
+    created = 0
+    for i, (code, name) in enumerate(STANDARD_DOMAINS, start=1):
+        _d, new = DecisionDomain.objects.get_or_create(
+            code=code, defaults={"name": name, "is_standard": True, "position": i * 10}
+        )
+        created += int(new)
+    return created
+
+
 def settings_ensure() -> RelationshipSettings:
     return RelationshipSettings.objects.get_or_create(pk=1)[0]

@@ -38,6 +38,7 @@ def person(account: Any, title: str, role: str = "unknown", **kw: Any) -> tuple[
 
 @pytest.fixture
 def domains(db: Any) -> dict[str, int]:
+    services.domain_install_standard()  # a transactional test's flush empties the seeded table
     return {d.code: d.pk for d in DecisionDomain.objects.all()}
 
 

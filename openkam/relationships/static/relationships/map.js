@@ -3,7 +3,7 @@ window.OKAM_REL = (function () {
   "use strict";
   function esc(s) { return String(s == null ? "" : s).replace(/[&<>"']/g, function (c) { return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]; }); }
 
-  var state = {graph: null, tree: null, data: null, el: null, dataUrl: null, rendered: null};
+  var state = {graph: null, tree: null, data: null, el: null, dataUrl: null};
 
   function nodeColour(d, n) {
     if (!d.judgements || n.stance === null || n.stance === undefined) { return d.stanceColours.none; }
@@ -109,8 +109,12 @@ window.OKAM_REL = (function () {
     state.el = el; state.data = data;
     if (state.graph) { state.graph.dispose(); }
     state.graph = echarts.init(el, null, {renderer: "canvas"});
-    state.graph.on("finished", function () {
-      if (state.rendered === null) { state.rendered = performance.now() - t0; el.dataset.renderMs = String(Math.round(state.rendered)); el.dataset.rendered = "1"; }
+    var first = true;
+    state.graph.on("rendered", function () {  // the first frame painted: time to first render
+      if (first) { first = false; el.dataset.renderMs = String(Math.round(performance.now() - t0)); el.dataset.rendered = "1"; }
+    });
+    state.graph.on("finished", function () {  // the layout settled
+      if (!el.dataset.settledMs) { el.dataset.settledMs = String(Math.round(performance.now() - t0)); }
     });
     state.graph.setOption(graphOption(data));
     state.graph.on("click", function (p) {
@@ -130,7 +134,7 @@ window.OKAM_REL = (function () {
     if (!state.dataUrl) { return; }
     fetch(state.dataUrl + window.location.search, {credentials: "same-origin", headers: {"Accept": "application/json"}})
       .then(function (r) { return r.json(); })
-      .then(function (d) { d.personUrl = state.data.personUrl; d.succeedUrl = state.data.succeedUrl; state.rendered = 0; render(state.el, d); });
+      .then(function (d) { d.personUrl = state.data.personUrl; d.succeedUrl = state.data.succeedUrl; delete state.el.dataset.rendered; render(state.el, d); });
   }
 
   function init(opts) {
