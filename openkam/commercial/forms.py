@@ -192,7 +192,7 @@ class CostForm(BootstrapFormMixin, forms.Form):
     )
     amount = forms.DecimalField(label=_("Amount"), min_value=0, widget=forms.NumberInput(attrs={"col": "col-md-2"}))
     currency = forms.ChoiceField(
-        label=_("Currency"), choices=CURRENCY_CHOICES, widget=forms.Select(attrs={"col": "col-md-1"})
+        label=_("Currency"), choices=CURRENCY_CHOICES, widget=forms.Select(attrs={"col": "col-md-2"})
     )
     description = forms.CharField(
         label=_("Description"), required=False, max_length=255, widget=forms.TextInput(attrs={"col": "col-md-3"})

@@ -146,24 +146,36 @@ def sales_file_rows(imp: SalesImport) -> tuple[list[str], bytes, str]:
     return _header(names), body, delimiter
 
 
-_MONEY_RE = r"^[0-9]{1,14}(\.[0-9]{1,2})?$"
-_QTY_RE = r"^-?[0-9]{1,12}(\.[0-9]{1,2})?$"
-_PERIOD_RE = r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?$"
+def _amount_ok(column: str, *, signed: bool = False) -> str:
+    """SQL: ``column`` is empty-free digits with at most one dot, 1–14 digits before it and at most 2 after (a
+    leading minus allowed when ``signed``). String functions, not regular expressions: ten times cheaper per row."""
+    v = f"btrim(r.{column})"
+    if signed:
+        v = f"(CASE WHEN left({v}, 1) = '-' THEN substr({v}, 2) ELSE {v} END)"
+    return (
+        f"(translate({v}, '0123456789', '') IN ('', '.') AND {v} <> '.' "
+        f"AND length(split_part({v}, '.', 1)) BETWEEN 1 AND 14 AND length(split_part({v}, '.', 2)) <= 2)"
+    )
 
 
 def _checks() -> str:
     """SQL: the first bad field of a staged row (NULL when the row is fine), from the resolved row ``r``."""
-    money = " ".join(
-        f"WHEN coalesce(btrim(r.{c}), '') <> '' AND btrim(r.{c}) !~ '{_MONEY_RE}' THEN '{c}'"
+    p = "btrim(r.period)"
+    period_ok = (
+        f"(length({p}) IN (7, 10) AND left({p}, 4) BETWEEN '2000' AND '2100' AND substr({p}, 5, 1) = '-' "
+        f"AND pg_input_is_valid(left({p}, 7) || '-01', 'date') AND (length({p}) = 7 OR pg_input_is_valid({p}, 'date')))"
+    )
+    optional = " ".join(
+        f"WHEN coalesce(btrim(r.{c}), '') <> '' AND NOT {_amount_ok(c)} THEN '{c}'"
         for c in ("discounts", "rebates", "cogs")
     )
     return (
         "CASE WHEN r.account_id IS NULL THEN 'account' "
         "WHEN r.product_id IS NULL THEN 'product' "
-        f"WHEN coalesce(btrim(r.period), '') !~ '{_PERIOD_RE}' THEN 'period' "
-        f"WHEN coalesce(btrim(r.quantity), '') <> '' AND btrim(r.quantity) !~ '{_QTY_RE}' THEN 'quantity' "
-        f"WHEN coalesce(btrim(r.gross_sales), '') !~ '{_MONEY_RE}' THEN 'gross_sales' "
-        f"{money} "
+        f"WHEN r.period IS NULL OR NOT {period_ok} THEN 'period' "
+        f"WHEN coalesce(btrim(r.quantity), '') <> '' AND NOT {_amount_ok('quantity', signed=True)} THEN 'quantity' "
+        f"WHEN r.gross_sales IS NULL OR NOT {_amount_ok('gross_sales')} THEN 'gross_sales' "
+        f"{optional} "
         "WHEN NOT (upper(coalesce(nullif(btrim(r.currency), ''), 'USD')) = ANY(%(currencies)s)) THEN 'currency' "
         "END"
     )
@@ -225,7 +237,7 @@ def sales_import_execute(*, actor: User, imp: SalesImport, dry_run: bool, progre
     products = list(Product.objects.values_list("pk", "name", "ndc"))
     keys = [(name.lower(), pk) for pk, name, _ndc in products] + [(ndc.lower(), pk) for pk, _n, ndc in products if ndc]
     with connection.cursor() as cur:
-        cur.execute("DROP TABLE IF EXISTS _sales_stage, _sales_amap, _sales_pmap")
+        cur.execute("DROP TABLE IF EXISTS _sales_stage, _sales_amap, _sales_pmap, _sales_ready")
         cur.execute(
             "CREATE TEMP TABLE _sales_stage (row_no bigint GENERATED ALWAYS AS IDENTITY (START WITH 2), "
             + ", ".join(f"{c} text" for c in COLUMNS)
@@ -250,19 +262,36 @@ def sales_import_execute(*, actor: User, imp: SalesImport, dry_run: bool, progre
                 "FROM unnest(%s::text[], %s::bigint[]) AS m(k, i) ORDER BY k, i",
                 [[k for k, _i in keys], [i for _k, i in keys]],
             )
+            cur.execute("CREATE INDEX ON _sales_pmap (key)")
             cur.execute("ANALYZE _sales_stage")
+            cur.execute("ANALYZE _sales_amap")
+            cur.execute("ANALYZE _sales_pmap")
             resolved = (
                 "SELECT s.*, a.id AS account_id, p.id AS product_id FROM _sales_stage s "
                 "LEFT JOIN _sales_amap a ON a.key = btrim(s.account) "
                 "LEFT JOIN _sales_pmap p ON p.key = lower(btrim(s.product))"
             )
+            money = "coalesce(nullif(btrim(x.{0}), ''), '0')::numeric(16, 2)"
+            # One pass: resolve, find each row's first bad field, and cast the good rows (casts only where valid).
             cur.execute(
-                f"SELECT row_no, field, CASE field WHEN 'account' THEN account WHEN 'product' THEN product "
-                f"WHEN 'period' THEN period WHEN 'quantity' THEN quantity WHEN 'gross_sales' THEN gross_sales "
-                f"WHEN 'discounts' THEN discounts WHEN 'rebates' THEN rebates WHEN 'cogs' THEN cogs ELSE currency END, "
-                f"count(*) OVER () FROM (SELECT r.*, {_checks()} AS field FROM ({resolved}) r) x "
-                f"WHERE field IS NOT NULL ORDER BY row_no LIMIT {MAX_ERRORS}",
+                "CREATE TEMP TABLE _sales_ready AS SELECT x.row_no, x.bad, "
+                "CASE x.bad WHEN 'account' THEN x.account WHEN 'product' THEN x.product WHEN 'period' THEN x.period "
+                "WHEN 'quantity' THEN x.quantity WHEN 'gross_sales' THEN x.gross_sales WHEN 'discounts' THEN "
+                "x.discounts WHEN 'rebates' THEN x.rebates WHEN 'cogs' THEN x.cogs ELSE x.currency END AS bad_value, "
+                "x.account_id, x.product_id, "
+                "CASE WHEN x.bad IS NULL THEN (left(btrim(x.period), 7) || '-01')::date END AS period, "
+                f"CASE WHEN x.bad IS NULL THEN {money.format('quantity')} END AS quantity, "
+                f"CASE WHEN x.bad IS NULL THEN {money.format('gross_sales')} END AS gross_sales, "
+                f"CASE WHEN x.bad IS NULL THEN {money.format('discounts')} END AS discounts, "
+                f"CASE WHEN x.bad IS NULL THEN {money.format('rebates')} END AS rebates, "
+                f"CASE WHEN x.bad IS NULL THEN {money.format('cogs')} END AS cogs, "
+                "upper(coalesce(nullif(btrim(x.currency), ''), 'USD'))::varchar(3) AS currency "
+                f"FROM (SELECT r.*, {_checks()} AS bad FROM ({resolved}) r OFFSET 0) x",  # OFFSET 0: checks run once
                 {"currencies": list(CURRENCIES)},
+            )
+            cur.execute(
+                "SELECT row_no, bad, bad_value, count(*) OVER () FROM _sales_ready WHERE bad IS NOT NULL "
+                f"ORDER BY row_no LIMIT {MAX_ERRORS}"
             )
             bad = cur.fetchall()
             if bad:
@@ -288,24 +317,28 @@ def sales_import_execute(*, actor: User, imp: SalesImport, dry_run: bool, progre
                     code="bad_rows",
                 )
             progress(rows, rows, _("Summarising"))
-            money = "coalesce(nullif(btrim(r.{0}), ''), '0')::numeric"
             cur.execute(
-                f"SELECT upper(coalesce(nullif(btrim(r.currency), ''), 'USD')), count(*), "
-                f"sum({money.format('gross_sales')}), "
-                f"sum({money.format('gross_sales')} - {money.format('discounts')} - {money.format('rebates')}), "
-                f"count(DISTINCT r.account_id), min(left(btrim(r.period), 7)), max(left(btrim(r.period), 7)) "
-                f"FROM ({resolved}) r GROUP BY 1 ORDER BY 2 DESC"
+                "SELECT currency, count(*), sum(gross_sales), sum(gross_sales - discounts - rebates), "
+                "count(DISTINCT account_id), to_char(min(period), 'YYYY-MM'), to_char(max(period), 'YYYY-MM') "
+                "FROM _sales_ready GROUP BY 1 ORDER BY 2 DESC"
             )
             totals = [
-                {"currency": c, "lines": n, "gross_sales": str(g), "net_sales": str(ns), "accounts": na,
-                 "first_month": lo, "last_month": hi}
+                {
+                    "currency": c,
+                    "lines": n,
+                    "gross_sales": str(g),
+                    "net_sales": str(ns),
+                    "accounts": na,
+                    "first_month": lo,
+                    "last_month": hi,
+                }
                 for c, n, g, ns, na, lo, hi in cur.fetchall()
-            ]  # fmt: skip
+            ]
             cur.execute(
-                f"SELECT r.row_no, acc.name, pr.name, left(btrim(r.period), 7), btrim(r.gross_sales), "
-                f"upper(coalesce(nullif(btrim(r.currency), ''), 'USD')) FROM ({resolved}) r "
-                f"JOIN accounts_account acc ON acc.id = r.account_id JOIN portfolio_product pr ON pr.id = r.product_id "
-                f"ORDER BY r.row_no LIMIT 10"
+                "SELECT r.row_no, acc.name, pr.name, to_char(r.period, 'YYYY-MM'), r.gross_sales::text, r.currency "
+                "FROM (SELECT * FROM _sales_ready ORDER BY row_no LIMIT 10) r "
+                "JOIN accounts_account acc ON acc.id = r.account_id JOIN portfolio_product pr ON pr.id = r.product_id "
+                "ORDER BY r.row_no"
             )
             first_lines = [
                 {"row": n, "account": a, "product": p, "period": m, "gross_sales": g, "currency": c}
@@ -321,11 +354,8 @@ def sales_import_execute(*, actor: User, imp: SalesImport, dry_run: bool, progre
             with audit_action(actor=actor, action="commercial.salesimport.import", reason=imp.filename):
                 cur.execute(
                     "INSERT INTO commercial_salesline (account_id, product_id, period, quantity, gross_sales, "
-                    "discounts, rebates, cogs, currency, batch_id) "
-                    f"SELECT r.account_id, r.product_id, (left(btrim(r.period), 7) || '-01')::date, "
-                    f"{money.format('quantity')}, {money.format('gross_sales')}, {money.format('discounts')}, "
-                    f"{money.format('rebates')}, {money.format('cogs')}, "
-                    f"upper(coalesce(nullif(btrim(r.currency), ''), 'USD')), %s FROM ({resolved}) r",
+                    "discounts, rebates, cogs, currency, batch_id) SELECT account_id, product_id, period, quantity, "
+                    "gross_sales, discounts, rebates, cogs, currency, %s FROM _sales_ready",
                     [imp.pk],
                 )
                 written = cur.rowcount
@@ -336,4 +366,4 @@ def sales_import_execute(*, actor: User, imp: SalesImport, dry_run: bool, progre
             return {"dry_run": False, "rows": written, "seconds": round(seconds, 2),
                     "rows_per_second": int(written / seconds) if seconds else None, **preview}  # fmt: skip
         finally:
-            cur.execute("DROP TABLE IF EXISTS _sales_stage, _sales_amap, _sales_pmap")
+            cur.execute("DROP TABLE IF EXISTS _sales_stage, _sales_amap, _sales_pmap, _sales_ready")

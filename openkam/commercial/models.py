@@ -350,8 +350,22 @@ class SalesLine(models.Model):
     """One month of sales of a product to an account (from the ERP / a sales file). Not tracked row by row (see
     the module docstring): its batch is."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
-    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # A fact table loaded a million lines at a time: no per-row foreign-key triggers in the database (the import
+    # resolves every account and product against live rows in the same run; Django still cascades/protects on ORM
+    # deletes, and accounts are deactivated, not deleted) and no single-column indexes on account (the
+    # (account, period) index covers it) and product.
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    product = models.ForeignKey(
+        Product,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     period = models.DateField(_("month"))  # first day of the month
     quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=2, default=0)
     gross_sales = models.DecimalField(_("gross sales"), **MONEY)  # type: ignore[arg-type]
@@ -359,7 +373,9 @@ class SalesLine(models.Model):
     rebates = models.DecimalField(_("rebates"), default=0, **MONEY)  # type: ignore[arg-type]
     cogs = models.DecimalField(_("cost of goods"), default=0, **MONEY)  # type: ignore[arg-type]
     currency = models.CharField(_("currency"), max_length=3, default=DEFAULT_CURRENCY)
-    batch = models.ForeignKey(SalesImport, null=True, blank=True, on_delete=models.CASCADE, related_name="lines")
+    batch = models.ForeignKey(
+        SalesImport, null=True, blank=True, on_delete=models.CASCADE, related_name="lines", db_constraint=False
+    )
 
     class Meta:
         ordering = ["period", "pk"]
