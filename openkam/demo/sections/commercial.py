@@ -116,7 +116,7 @@ class _Builder:
     # --- whitespace -----------------------------------------------------------------------------------------
     def whitespace(self) -> None:
         rng = self.gen.rng("commercial:whitespace")
-        rows = []
+        rows: list[tuple[Any, ...]] = []
         self.gaps: list[tuple[Unit, int, int, int, str, Decimal]] = []  # (unit, account, product, indication, dept)
         for unit in self.units:
             owner = self.owner(unit)
@@ -536,7 +536,7 @@ class _Builder:
             ),
             sales(),
         )
-        rows = []
+        rows: list[tuple[Any, ...]] = []
         for unit in self.units:
             team_cost = rng.randint(6, 18) * 1000
             for period in periods:
