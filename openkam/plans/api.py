@@ -1294,6 +1294,7 @@ def get_snapshot(request: HttpRequest, plan_id: int, number: int) -> Any:
 class ChangeOut(Schema):
     section: str
     kind: Literal["added", "removed", "changed"]
+    item: str = Field(description="plan, priority, swot, goal, csf, key_action, objective, tactic, action, stage, step")
     title: str
     fields: list[tuple[str, Any, Any]] = Field(description="(field, left value, right value)")
 

@@ -599,7 +599,7 @@ def objective_health(plan: AccountPlan, node: ObjectiveNode, today: dt.date) -> 
             worse(RAG_AMBER, _("%(p)d%% of target, %(e)d%% expected by now") % {"p": progress, "e": expected})
     if overdue:
         worse(
-            RAG_RED if actions and overdue * 3 >= len(actions) else RAG_AMBER,
+            RAG_RED if actions and overdue * 2 >= len(actions) else RAG_AMBER,
             _("%(n)d overdue action(s)") % {"n": overdue},
         )
     if blocked:
@@ -1037,6 +1037,7 @@ def plan_version_content(*, actor: User, plan: AccountPlan, version: str) -> tup
 class Change:
     section: str
     kind: str  # added / removed / changed
+    item: str  # plan / priority / swot / goal / csf / key_action / objective / tactic / action / stage / step
     title: str
     fields: list[tuple[str, Any, Any]] = field(default_factory=list)
 
@@ -1097,23 +1098,24 @@ def plan_compare(*, actor: User, plan: AccountPlan, left: str, right: str) -> di
     pa, pb = a.get("plan", {}), b.get("plan", {})
     header = [(k, pa.get(k), pb.get(k)) for k in _NARRATIVE if pa.get(k) != pb.get(k)]
     if header:
-        changes.append(Change("plan", "changed", pb.get("name") or pa.get("name", ""), header))
+        changes.append(Change("plan", "changed", "plan", pb.get("name") or pa.get("name", ""), header))
     fa, fb = _flat(a), _flat(b)
     for section in fa:
         left_rows, right_rows = fa[section], fb[section]
         for key in right_rows.keys() - left_rows.keys():
             row = right_rows[key]
-            changes.append(Change(section, "added", f"{key[0]}: {row.get('title') or row.get('name', '')}"))
+            changes.append(Change(section, "added", key[0], row.get("title") or row.get("name", "")))
         for key in left_rows.keys() - right_rows.keys():
             row = left_rows[key]
-            changes.append(Change(section, "removed", f"{key[0]}: {row.get('title') or row.get('name', '')}"))
+            changes.append(Change(section, "removed", key[0], row.get("title") or row.get("name", "")))
         for key in left_rows.keys() & right_rows.keys():
             ra, rb = left_rows[key], right_rows[key]
             diff = [
                 (k, ra.get(k), rb.get(k)) for k in sorted(set(ra) | set(rb)) if k != "id" and ra.get(k) != rb.get(k)
             ]
             if diff:
-                changes.append(Change(section, "changed", f"{key[0]}: {rb.get('title') or rb.get('name', '')}", diff))
+                changes.append(Change(section, "changed", key[0], rb.get("title") or rb.get("name", ""), diff))
     order = {"plan": 0, "customer_priorities": 1, "swot": 2, "goals": 3, "csfs": 4, "objectives": 5, "stages": 6}
-    changes.sort(key=lambda c: (order.get(c.section, 9), c.kind, c.title))
+    items = ("plan", "priority", "swot", "goal", "csf", "key_action", "objective", "tactic", "action", "stage", "step")
+    changes.sort(key=lambda c: (order.get(c.section, 9), items.index(c.item), c.kind, c.title))
     return {"left": left_label, "right": right_label, "left_content": a, "right_content": b, "changes": changes}

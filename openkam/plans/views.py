@@ -1159,6 +1159,53 @@ _SECTION_LABELS: dict[str, Any] = {
 }
 
 
+_ITEM_LABELS: dict[str, Any] = {
+    "plan": gettext_lazy("Plan"),
+    "priority": gettext_lazy("Priority"),
+    "swot": gettext_lazy("SWOT item"),
+    "goal": gettext_lazy("Goal"),
+    "csf": gettext_lazy("CSF"),
+    "key_action": gettext_lazy("Key action"),
+    "objective": gettext_lazy("Objective"),
+    "tactic": gettext_lazy("Tactic"),
+    "action": gettext_lazy("Action"),
+    "stage": gettext_lazy("Stage"),
+    "step": gettext_lazy("Step"),
+}
+
+
+def _shown(name: str, value: Any, objective_titles: dict[int, str]) -> Any:
+    """A compared value as a reader wants it: Yes/No, choice labels, dates localised, objective titles."""
+    import datetime as dt
+
+    from django.utils import formats
+
+    from openkam.core.models import Function
+    from openkam.plans.models import ActionStatus, IndicatorType, PlanStatus, SwotKind
+
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    choices = {
+        "status": {**dict(ActionStatus.choices), **dict(PlanStatus.choices)},
+        "indicator": dict(IndicatorType.choices),
+        "classification": dict(Classification.choices),
+        "function": dict(Function.choices),
+        "kind": dict(SwotKind.choices),
+    }.get(name)
+    if choices is not None:
+        return choices.get(value, value)
+    if name == "objective_ids":
+        return ", ".join(objective_titles.get(i, f"#{i}") for i in value) or None
+    if name.endswith("date") or name in ("period_start", "period_end"):
+        try:
+            return formats.date_format(dt.date.fromisoformat(str(value)), "SHORT_DATE_FORMAT")
+        except ValueError:
+            return value
+    return value
+
+
 @login_required
 def plan_compare(request: HttpRequest, pk: int) -> HttpResponse:
     """Two versions side by side: what changed, section by section (over what the reader may see)."""
@@ -1172,8 +1219,16 @@ def plan_compare(request: HttpRequest, pk: int) -> HttpResponse:
     except NotFound as exc:
         raise Http404(exc.message)
     groups: dict[str, list[Any]] = {}
+    titles = {
+        o["id"]: o["title"]
+        for content in (diff["left_content"], diff["right_content"])
+        for o in content.get("objectives", [])
+    }
     for change in diff["changes"]:
-        change.rows = [(_FIELD_LABELS.get(f, f), a, b) for f, a, b in change.fields]
+        change.item_label = _ITEM_LABELS.get(change.item, change.item)
+        change.rows = [
+            (_FIELD_LABELS.get(f, f), _shown(f, a, titles), _shown(f, b, titles)) for f, a, b in change.fields
+        ]
         groups.setdefault(_SECTION_LABELS.get(change.section, change.section), []).append(change)
     return render(
         request,

@@ -140,7 +140,7 @@ def test_lifecycle_return_approve_snapshot_compare_clone_agreement(world, api):
     kam.patch(f"plans/objectives/{o['id']}", {"current": 2})
     status, diff = kam.get(f"plans/{pid}/compare?left=1&right=current")
     assert status == 200
-    change = next(c for c in diff["changes"] if c["title"] == "objective: Listing")
+    change = next(c for c in diff["changes"] if c["item"] == "objective" and c["title"] == "Listing")
     assert ["current", None, "2.00"] in change["fields"]
 
     status, err = kam.post(

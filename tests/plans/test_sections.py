@@ -221,9 +221,9 @@ def test_compare_versions_shows_what_changed_for_the_reader(world: Any) -> None:
     services.section_item_create(actor=kam, section="swot_item", plan_id=plan.pk, kind="threat", title="Budget freeze")
     p = selectors.plan_get(actor=kam, plan_id=plan.pk)
     diff = selectors.plan_compare(actor=kam, plan=p, left="1", right="current")
-    kinds = {(c.section, c.kind, c.title) for c in diff["changes"]}
-    assert ("swot", "added", "swot: Budget freeze") in kinds
-    changed = next(c for c in diff["changes"] if c.title == "objective: Formulary listing")
+    kinds = {(c.section, c.kind, c.item, c.title) for c in diff["changes"]}
+    assert ("swot", "added", "swot", "Budget freeze") in kinds
+    changed = next(c for c in diff["changes"] if c.item == "objective" and c.title == "Formulary listing")
     assert ("current", "1.00", "3.00") in changed.fields
     # the medical reader's comparison never shows commercial-only rows, and vice versa
     medical_view = selectors.plan_compare(

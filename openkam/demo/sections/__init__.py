@@ -35,4 +35,5 @@ def sections() -> tuple[WorldSection, ...]:
     from openkam.demo.sections import relationships; found.append(relationships.SECTION)  # noqa: E702, I001
     from openkam.demo.sections import market_access; found.append(market_access.SECTION)  # noqa: E702, I001
     from openkam.demo.sections import commercial; found.append(commercial.SECTION)  # noqa: E702, I001
+    from openkam.demo.sections import plan_sections; found.append(plan_sections.SECTION)  # noqa: E702, I001
     return tuple(found)
