@@ -296,6 +296,20 @@ def model_update(request: HttpRequest, model_id: int, payload: ScoringModelPatch
     return services.scoring_model_update(actor=_actor(request), model_id=model_id, **data)
 
 
+class ScoringModelEditIn(ScoringModelPatchIn):
+    activate: bool = Field(False, description="Also activate a version saved in place (a draft).")
+
+
+@router.post("/models/{int:model_id}/edits", response={200: ScoringModelOut, 201: ScoringModelOut, **_WRITE_ERRORS})
+def model_edit(request: HttpRequest, model_id: int, payload: ScoringModelEditIn) -> Any:
+    """Save edits as the model editor does (admin): a version no assessment uses is changed in place (200); a
+    version with assessments stays as it is and the edits become the next version (201) — active at once when
+    the edited version was the active one. 422 naming the field when the result is not a valid model."""
+    data = payload.dict(exclude_unset=True)
+    saved = services.scoring_model_edit(actor=_actor(request), model_id=model_id, **data)
+    return Status(201, saved.model) if saved.new_version else saved.model
+
+
 @router.post("/models/{int:model_id}/versions", response={201: ScoringModelOut, **_WRITE_ERRORS})
 def model_new_version(request: HttpRequest, model_id: int, payload: ReasonIn) -> Any:
     """A draft copy as the next version of the model (admin)."""

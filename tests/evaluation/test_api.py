@@ -132,3 +132,18 @@ def test_rescore_run_via_api(api: Any, world: Any, models: dict[str, ScoringMode
     status, body = api("admin").get(f"evaluation/rescore/{body['id']}")
     assert status == 200 and body["status"] == "done" and body["percent"] == 100
     assert RescoreRun.objects.get().total == 1
+
+
+def test_admin_edits_a_model_used_versions_become_the_next_version(
+    api: Any, world: Any, models: dict[str, ScoringModel]
+) -> None:
+    v1 = models["partnership"]
+    status, body = api("admin").post(f"evaluation/models/{v1.pk}/edits", {"strategic_min": "72"})
+    assert status == 200 and body["id"] == v1.pk and body["strategic_min"] == "72.00"  # unused: in place
+    api("kam").post("evaluation/assessments", _payload(world, v1, 4))
+    status, body = api("admin").post(f"evaluation/models/{v1.pk}/edits", {"strategic_min": "70", "reason": "QBR"})
+    assert status == 201 and body["version"] == 2 and body["status"] == "active" and body["id"] != v1.pk
+    status, body = api("admin").post(f"evaluation/models/{body['id']}/edits", {"criteria": []})
+    assert status == 422 and body["errors"][0]["field"] == "criteria"
+    assert api("lead").post(f"evaluation/models/{v1.pk}/edits", {"name": "x"})[0] == 403
+    assert ScoringModel.objects.filter(code=v1.code).count() == 2
