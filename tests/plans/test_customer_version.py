@@ -159,3 +159,24 @@ def test_customer_pages_per_role(world: Any, web: Any, api: Any) -> None:
     assert status == 202 and job["kind"] == "plans.export_customer_pdf"
     done = core_services.job_execute(job_id=job["id"])
     assert done.status == JobStatus.DONE and done.result_name == "Joint account plan Beacon Health System.pdf"
+
+
+def test_customer_page_and_document_query_counts_do_not_grow_with_the_plan(world: Any, web: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.plans.conftest import build_plan
+
+    kam = world.users["kam"]
+    client = web("kam")
+    counts = []
+    for size in (2, 20):
+        plan = build_plan(account=world.hospital, owner=kam, objectives=size)
+        Objective.objects.filter(plan=plan).update(shared_with_customer=True)
+        Action.objects.filter(tactic__objective__plan=plan).update(shared_with_customer=True)
+        with CaptureQueriesContext(connection) as page:
+            assert client.get(f"/plans/{plan.pk}/customer/").status_code == 200
+        with CaptureQueriesContext(connection) as internal:
+            plan_document(actor=kam, plan_id=plan.pk, audience="internal")
+        counts.append((len(page), len(internal)))
+    assert counts[0] == counts[1], counts
