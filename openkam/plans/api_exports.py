@@ -6,7 +6,6 @@ Exports and the import are jobs: the POST answers 202 with the job; poll ``/api/
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from decimal import Decimal
 from typing import Any, Literal
@@ -240,6 +239,6 @@ def import_start(
         actor=actor,
         kind=IMPORT_KIND,
         label=f"Import from Excel: {plan.name}",
-        params={"plan_id": plan_id, "file": base64.b64encode(data).decode("ascii"), "version": version},
+        params={"plan_id": plan_id, "upload": importers.upload_keep(data), "version": version},
     )
     return Status(202, job)

@@ -133,6 +133,39 @@ class ImportPreview:
             self.errors.append(RowError(sheet, row, column, message))
 
 
+# --- the uploaded file between the request and the job --------------------------------------------------
+UPLOAD_DIR = "plan-imports"
+
+
+def upload_keep(data: bytes) -> str:
+    """Keep an uploaded workbook in the file storage until the import job reads it (not in the job's params: the
+    job row is audited, and a copy of the file in every history row would only weigh it down)."""
+    import uuid
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    _check_file(data)
+    return default_storage.save(f"{UPLOAD_DIR}/{uuid.uuid4().hex}.xlsx", ContentFile(data))
+
+
+def upload_take(name: str) -> bytes:
+    """Read a kept upload and remove it (a job reads its file once)."""
+    from django.core.files.storage import default_storage
+
+    if not name.startswith(f"{UPLOAD_DIR}/") or ".." in name:
+        raise ValidationFailed(_("No such upload."), field="file", code="upload_missing")
+    try:
+        with default_storage.open(name, "rb") as fh:
+            data: bytes = fh.read()
+    except OSError as exc:
+        raise ValidationFailed(
+            _("The uploaded file is no longer available; upload it again."), field="file", code="upload_missing"
+        ) from exc
+    default_storage.delete(name)
+    return data
+
+
 # --- reading the workbook --------------------------------------------------------------------------------
 def _check_file(data: bytes) -> None:
     if not data:

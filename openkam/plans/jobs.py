@@ -6,7 +6,6 @@ respects the access the requester has when the job runs, not when it was asked f
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -88,10 +87,10 @@ def export_xlsx(job: Any, progress: Progress) -> JobResult:
 
 @job_handler("plans.import_xlsx")
 def import_xlsx(job: Any, progress: Progress) -> JobResult:
-    """Apply an uploaded workbook (kept base64 in the job's params) to the plan: all rows or none."""
+    """Apply an uploaded workbook (kept in the file storage, see ``importers.upload_keep``): all rows or none."""
     from openkam.plans import importers
 
-    data = base64.b64decode(job.params["file"])
+    data = importers.upload_take(job.params["upload"])
     result = importers.plan_import_apply(
         actor=job.requested_by,
         plan_id=_plan_id(job),

@@ -80,17 +80,19 @@ def plan_import(request: HttpRequest, pk: int) -> HttpResponse:
         except ValueError:
             ctx["error"] = _("The upload was damaged on the way; choose the file again.")
             return render(request, "plans/import.html", ctx, status=422)
-        if len(data) > importers.MAX_BYTES:
-            ctx["error"] = _("The file is too large.")
-            return render(request, "plans/import.html", ctx, status=422)
         version = request.POST.get("version")
+        try:
+            kept = importers.upload_keep(data)
+        except DomainError as exc:
+            ctx["error"] = exc.message
+            return render(request, "plans/import.html", ctx, status=422)
         job = core_services.job_start(
             actor=actor,
             kind=IMPORT_KIND,
             label=_("Import from Excel: %(plan)s") % {"plan": plan.name},
             params={
                 "plan_id": pk,
-                "file": request.POST["file_b64"],
+                "upload": kept,
                 "version": int(version) if version and version.isdigit() else None,
                 "filename": request.POST.get("filename", "")[:200],
             },
