@@ -51,7 +51,7 @@ PEOPLE_SHOWN = 20  # first page of the team form's people picker; the search box
 # What a row of the open plans panel shows (reading another field would cost a query per row).
 _PLAN_ROW_FIELDS = (
     "name", "status", "period_start", "period_end", "account_id", "owner_id", "account__name",
-    "owner__username", "owner__first_name", "owner__last_name",
+    "owner__username", "owner__first_name", "owner__last_name", "last_meaningful_update_at",
 )  # fmt: skip
 
 
@@ -257,6 +257,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     positions_total = figures.pop("positions_total")
     positions_more = _more_positions(account, shown=len(positions), total=positions_total)
 
+    plans = list(open_plans.only(*_PLAN_ROW_FIELDS)[:PLANS_SHOWN])  # each with is_stale (plan rot)
     team_ctx = _team_context(request, account)
     aff_ctx = _affiliation_context(request, account)
 
@@ -272,7 +273,8 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "positions": positions,
         "positions_total": positions_total,
         "positions_more": positions_more,
-        "plans": list(open_plans.only(*_PLAN_ROW_FIELDS)[:PLANS_SHOWN]),
+        "plans": plans,
+        "stale_plans": sum(1 for p in plans if getattr(p, "is_stale", False)),  # plan rot, flagged on the card
         "interactions": list(account_interactions_latest(actor=actor, account=account, limit=INTERACTIONS_SHOWN)),
         "committees": _committees(actor, account),
         "today": today,

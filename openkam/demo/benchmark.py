@@ -271,6 +271,10 @@ OPERATIONS = (
         "plan_export_xlsx", "Plan as Excel — same plan (job)", "plans:export",
         lambda s: [] if s.idn else None, "plan_export.sql", task=plan_export_xlsx_task, target_ms=1000, max_repeat=5,
     ),
+    Operation(
+        "plan_detail_large", "Plan page — 50 objectives, 300 actions, every section", "plans:detail",
+        lambda s: [s.plan.pk] if s.plan and s.plan_actions >= 300 else None, "plan_detail_large.sql", target_ms=150,
+    ),
 )  # fmt: skip
 
 

@@ -295,6 +295,10 @@ def _template_for(account_type: str, template_id: int | None) -> PlanTemplate | 
         if template is None:
             raise ValidationFailed(_("No such active plan template."), field="template_id", code="unknown_template")
         return template
+    if not PlanTemplate.objects.exists():  # an emptied database (e.g. a wiped demo): the shipped templates again
+        from openkam.plans.defaults import install_default_templates
+
+        install_default_templates()
     active = PlanTemplate.objects.filter(is_active=True)
     return (
         active.filter(account_types__contains=[account_type]).order_by("name").first()

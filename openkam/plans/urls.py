@@ -21,9 +21,12 @@ urlpatterns = [
     path("actions/<int:action_id>/edit/", views.action_edit, name="action_edit"),
     path("actions/<int:action_id>/delete/", views.action_delete, name="action_delete"),
     path("actions/<int:action_id>/status/", views.action_status, name="action_status"),
+    path("quick/<str:kind>/<int:pk>/", views.quick_form, name="quick_form"),
+    path("<int:pk>/history/", views.plan_history, name="history"),
     # sections, edited in place
     path("<int:pk>/section/<str:card>/", views.section_card, name="section"),
     path("<int:pk>/section/<str:kind>/add/", views.section_add, name="section_add"),
+    path("<int:pk>/section/<str:kind>/form/", views.section_add_form, name="section_add_form"),
     path("<int:pk>/section/<str:kind>/add/<int:parent_id>/", views.section_add, name="section_add_child"),
     path("section/<str:kind>/<int:item_id>/", views.section_item, name="section_item"),
     path("section/<str:kind>/<int:item_id>/delete/", views.section_item_delete, name="section_item_delete"),

@@ -275,8 +275,7 @@ def _page_context(
         "lifecycle": PlanStatus.choices,
         "status_index": PlanStatus.values.index(plan.status),
     }
-    if with_history:
-        ctx["history"] = _history_rows(selectors.plan_history(actor=actor, plan=plan, limit=30))
+    ctx["history"] = _history_rows(selectors.plan_history(actor=actor, plan=plan, limit=30)) if with_history else None
     return ctx
 
 
@@ -322,7 +321,17 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         plan = selectors.plan_get(actor=actor, plan_id=pk)
     except DomainError as exc:
         return _domain_page(request, exc)
-    return render(request, "plans/detail.html", _page_context(actor, plan))
+    # the history card loads after the page (plans:history): four audit-table queries the first view need not wait for
+    return render(request, "plans/detail.html", _page_context(actor, plan, with_history=False))
+
+
+@login_required
+def plan_history(request: HttpRequest, pk: int) -> HttpResponse:
+    """The plan's history card body (loaded after the page)."""
+    actor = _actor(request)
+    plan = _plan_or_404(actor, pk)
+    history = _history_rows(selectors.plan_history(actor=actor, plan=plan, limit=30))
+    return render(request, "plans/_history.html", {"plan": plan, "history": history, "oob": False})
 
 
 def _after_htmx_change(
@@ -856,6 +865,34 @@ def action_delete(request: HttpRequest, action_id: int) -> HttpResponse:
     )
 
 
+@login_required
+def quick_form(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    """The inline add-tactic (``kind=tactic``, ``pk`` = objective) or add-action (``action``, tactic) form, fetched
+    when first opened: a large plan page does not carry one form per objective and per tactic."""
+    actor = _actor(request)
+    writable = writable_classifications(actor)
+    ctx: dict[str, Any] = {
+        "form": None,
+        "open": True,
+        "writable_choices": [c for c in Classification.choices if c[0] in writable],
+        "default_classification": Classification.MEDICAL if actor.function == "medical" else Classification.COMMERCIAL,
+    }
+    try:
+        if kind == "tactic":
+            objective = selectors.objective_get(actor=actor, objective_id=pk)
+            _contributor_check(actor, objective.plan)
+            return render(request, "plans/_tactic_quick.html", {**ctx, "objective": objective})
+        if kind == "action":
+            tactic = selectors.tactic_get(actor=actor, tactic_id=pk)
+            _contributor_check(actor, tactic.objective.plan, tactic.classification)
+            return render(request, "plans/_action_quick.html", {**ctx, "tactic": tactic})
+    except NotFound as exc:
+        raise Http404(exc.message)
+    except DomainError as exc:
+        return _htmx_error(request, exc)
+    raise Http404("No such form.")
+
+
 # --- HTMX helpers ----------------------------------------------------------------------------------
 def _quick_form_invalid(
     request: HttpRequest, form: Any, template: str, target: str, extra: dict[str, Any], plan_id: int
@@ -989,6 +1026,34 @@ def _section_error(
         apply_domain_error(form, exc)
         return _card(request, plan_id, card, extra=extra, refresh=False)
     return _htmx_error(request, exc)
+
+
+@login_required
+def section_add_form(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    """An inline add form of a section (fetched when first opened), for ``?parent=`` (a CSF, a stage, a SWOT
+    quadrant) with its button label and placeholder."""
+    actor = _actor(request)
+    if kind not in SECTION_FORMS:
+        raise Http404("No such section.")
+    plan = _plan_or_404(actor, pk)
+    if not services.plan_can_contribute(actor=actor, plan=plan):
+        return _htmx_error(request, DomainPermissionDenied(_("You cannot change this plan.")))
+    raw = request.GET.get("parent") or ""
+    parent: Any = _int(raw) if kind in ("key_action", "step") else (raw or None)
+    ctx = _page_context(actor, plan, with_history=False)
+    ctx.update(
+        {
+            "kind": kind,
+            "item": None,
+            "f": None,
+            "open": True,
+            "parent": parent,
+            "parent_key": (request.GET.get("parent_key") or "plan")[:40],
+            "add_label": (request.GET.get("label") or _("Add"))[:80],
+            "title_hint": (request.GET.get("hint") or "")[:120],
+        }
+    )
+    return render(request, "plans/_item_fields.html", ctx)
 
 
 @login_required

@@ -228,3 +228,19 @@ def test_plan_page_query_count_does_not_grow_with_sections(world, web):
     one = count()
     grow(9)
     assert count() == one
+
+
+def test_add_forms_are_fetched_when_opened(world, web, pw):
+    client = web("kam")
+    html = _html(client.get(f"/plans/quick/action/{pw.commercial.pk}/", **HX))
+    assert 'data-testid="action-quick-form"' in html and "collapse show" in html
+    html = _html(client.get(f"/plans/quick/tactic/{pw.objective.pk}/", **HX))
+    assert 'data-testid="tactic-quick-title"' in html and 'value="joint"' in html
+    assert web("msl").get(f"/plans/quick/action/{pw.commercial.pk}/", **HX).status_code == 404  # commercial-only
+    assert web("kam2").get(f"/plans/quick/tactic/{pw.objective.pk}/", **HX).status_code == 404
+    html = _html(
+        client.get(f"/plans/{pw.plan.pk}/section/swot_item/form/?parent=threat&parent_key=threat&label=Add", **HX)
+    )
+    assert 'name="kind" value="threat"' in html and 'data-testid="swot-link"' in html
+    html = _html(web("compliance").get(f"/plans/{pw.plan.pk}/section/goal/form/", **HX))
+    assert 'data-testid="goal-title"' not in html
