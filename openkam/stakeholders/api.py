@@ -14,7 +14,7 @@ from ninja.pagination import paginate
 from openkam.accounts.selectors import account_get
 from openkam.core.api import ErrorOut, Page
 from openkam.stakeholders import selectors, services
-from openkam.stakeholders.models import CommitteeKind, DecisionRole, StakeholderKind
+from openkam.stakeholders.models import CommitteeKind, CommitteeRole, CommitteeScope, DecisionRole, StakeholderKind
 
 router = Router(tags=["stakeholders"])
 
@@ -201,11 +201,21 @@ class CommitteeOut(Schema):
     description: str
     meeting_cadence: str
     next_meeting: dt.date | None
+    scope: CommitteeScope = Field(
+        description="Which accounts it decides for: `subtree` (its account and every account below), `account` "
+        "(its account only) or `selected` (its account and the `scope_accounts` below it, with their subtrees)"
+    )
+    scope_accounts: list[int] = Field(description="The selected accounts (scope `selected`), else empty")
     member_count: int | None = Field(None, description="Current positions on the committee (in lists)")
 
     @staticmethod
     def resolve_account_name(obj: Any) -> str:
         return obj.account.name
+
+    @staticmethod
+    def resolve_scope_accounts(obj: Any) -> list[int]:
+        ids = getattr(obj, "_scope_ids", None)
+        return list(ids) if ids is not None else [x.account_id for x in obj.scope_accounts.all()]
 
     @staticmethod
     def resolve_member_count(obj: Any) -> int | None:
@@ -219,6 +229,8 @@ class CommitteeIn(Schema):
     description: str = ""
     meeting_cadence: str = Field("", max_length=100)
     next_meeting: dt.date | None = None
+    scope: CommitteeScope = CommitteeScope.SUBTREE
+    scope_accounts: list[int] = Field([], description="Accounts below the committee's account (scope `selected`)")
     reason: str = ""
 
 
@@ -228,6 +240,65 @@ class CommitteePatchIn(Schema):
     description: str | None = None
     meeting_cadence: str | None = Field(None, max_length=100)
     next_meeting: dt.date | None = None
+    scope: CommitteeScope | None = Field(None, description="Refused when a current member would fall outside it")
+    scope_accounts: list[int] | None = None
+    reason: str = ""
+
+
+class SeatOut(Schema):
+    """A seat on a committee: a position with the committee, the seat's role and dates."""
+
+    id: int = Field(description="The position")
+    stakeholder_id: int
+    stakeholder_name: str
+    account_id: int
+    account_name: str
+    title: str
+    committee_role: CommitteeRole
+    role_in_decision: DecisionRole
+    valid_from: dt.date
+    valid_to: dt.date | None
+    is_current: bool
+
+    @staticmethod
+    def resolve_stakeholder_name(obj: Any) -> str:
+        return obj.stakeholder.display_name
+
+    @staticmethod
+    def resolve_account_name(obj: Any) -> str:
+        return obj.account.name
+
+    @staticmethod
+    def resolve_committee_role(obj: Any) -> str:
+        return obj.committee_role or CommitteeRole.MEMBER
+
+
+class SeatIn(Schema):
+    stakeholder: int
+    account: int | None = Field(
+        None,
+        description="Where the person holds the seat (default: the committee's account); must be an "
+        "account the committee decides for",
+    )
+    committee_role: CommitteeRole = CommitteeRole.MEMBER
+    role_in_decision: DecisionRole = DecisionRole.UNKNOWN
+    title: str = Field("", max_length=200, description="Default: “<role>, <committee>”")
+    valid_from: dt.date | None = Field(None, description="Default: today")
+    valid_to: dt.date | None = None
+    reason: str = ""
+
+
+class SeatPatchIn(Schema):
+    committee_role: CommitteeRole | None = None
+    role_in_decision: DecisionRole | None = None
+    title: str | None = Field(None, max_length=200)
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+    reason: str = ""
+
+
+class SeatEndIn(Schema):
+    valid_to: dt.date | None = Field(None, description="Default: today")
     reason: str = ""
 
 
@@ -273,8 +344,44 @@ def committee_get(request: HttpRequest, committee_id: int) -> Any:
 
 @router.patch("/committees/{committee_id}", response={200: CommitteeOut, **WRITE})
 def committee_update(request: HttpRequest, committee_id: int, payload: CommitteePatchIn) -> Any:
+    """Change a committee, its scope included: a scope that would leave a current member outside is refused
+    (422 ``members_out_of_scope``), nothing written."""
     data, reason = _changes(payload)
     return services.committee_update(actor=request.user, committee=committee_id, reason=reason, **data)  # type: ignore[arg-type]
+
+
+@router.get("/committees/{committee_id}/seats", response={200: list[SeatOut], **READ})
+def committee_seats(request: HttpRequest, committee_id: int, include_ended: bool = True) -> Any:
+    """The seats of a committee: current first (chair first), then past ones."""
+    c = selectors.committee_get(actor=request.user, committee_id=committee_id)  # type: ignore[arg-type]
+    return selectors.committee_members(actor=request.user, committee=c, include_ended=include_ended)  # type: ignore[arg-type]
+
+
+@router.post("/committees/{committee_id}/seats", response={201: SeatOut, **WRITE})
+def committee_seat_add(request: HttpRequest, committee_id: int, payload: SeatIn) -> Any:
+    """Seat a person: a position with the committee, the seat's role and dates. A position at an account the
+    committee does not decide for is refused (422 ``committee_other_account``), as is a second current seat."""
+    data = payload.dict()
+    reason = data.pop("reason", "") or ""
+    p = services.committee_member_add(actor=request.user, committee=committee_id, reason=reason, **data)  # type: ignore[arg-type]
+    return Status(201, selectors.committee_seat_get(actor=request.user, committee_id=committee_id, position_id=p.pk))  # type: ignore[arg-type]
+
+
+@router.patch("/committees/{committee_id}/seats/{position_id}", response={200: SeatOut, **WRITE})
+def committee_seat_update(request: HttpRequest, committee_id: int, position_id: int, payload: SeatPatchIn) -> Any:
+    """Change a seat's role on the committee, the person's decision role, its title or dates."""
+    seat = selectors.committee_seat_get(actor=request.user, committee_id=committee_id, position_id=position_id)  # type: ignore[arg-type]
+    data, reason = _changes(payload)
+    services.position_update(actor=request.user, position=seat, reason=reason, **data)  # type: ignore[arg-type]
+    return selectors.committee_seat_get(actor=request.user, committee_id=committee_id, position_id=position_id)  # type: ignore[arg-type]
+
+
+@router.post("/committees/{committee_id}/seats/{position_id}/end", response={200: SeatOut, **WRITE})
+def committee_seat_end(request: HttpRequest, committee_id: int, position_id: int, payload: SeatEndIn) -> Any:
+    """Unseat: end the seat's position on ``valid_to`` (default today); it stays in the committee's history."""
+    seat = selectors.committee_seat_get(actor=request.user, committee_id=committee_id, position_id=position_id)  # type: ignore[arg-type]
+    services.position_end(actor=request.user, position=seat, valid_to=payload.valid_to, reason=payload.reason)  # type: ignore[arg-type]
+    return selectors.committee_seat_get(actor=request.user, committee_id=committee_id, position_id=position_id)  # type: ignore[arg-type]
 
 
 # --- positions --------------------------------------------------------------------------------------

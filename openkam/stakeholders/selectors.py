@@ -229,6 +229,7 @@ def committee_list(
         qs = Committee.objects.filter(account_id=account.pk)
     return (
         qs.select_related("account")
+        .prefetch_related("scope_accounts")
         .annotate(member_count=Count("positions", filter=_current_q("positions__"), distinct=True))
         .order_by("account__name", "name", "pk")
     )
@@ -333,6 +334,16 @@ def committee_members(*, actor: User, committee: Committee, include_ended: bool 
         )
         .order_by("-is_current", "role_order", "stakeholder__last_name", "stakeholder__first_name", "pk")
     )
+
+
+def committee_seat_get(*, actor: User, committee_id: int, position_id: int) -> Position:
+    """One seat (position) of a visible committee, annotated like :func:`committee_members`; a position that
+    is not on this committee, or at an account the actor cannot see, is not found."""
+    c = committee_get(actor=actor, committee_id=committee_id)
+    seat = committee_members(actor=actor, committee=c).filter(pk=position_id).first()
+    if seat is None:
+        raise NotFound(_("No such seat on this committee."), code="seat_not_found")
+    return seat
 
 
 def committee_member_candidates(*, actor: User, committee: Committee, q: str = "", limit: int = 50) -> list[Position]:

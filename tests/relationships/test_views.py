@@ -133,3 +133,44 @@ def test_settings_page_admin_only_changes(mapped: Any, web: Any) -> None:
         {"form": "settings", "internal_share_limit": 90, "stakeholder_share_limit": 50, "key_person_days": 60},
     )
     assert resp.status_code == 200 and "Only an administrator" in text(resp)
+
+
+def test_in_place_edit_refreshes_key_figures_count_and_matrix_out_of_band(mapped: Any, web: Any) -> None:
+    """After an edit in the person panel the page's findings request (``relationships-changed``) also brings
+    the key figures, the people/link count and the coverage matrix as HTMX out-of-band swaps — with the
+    page's filters."""
+    w = mapped.w
+    kam = w.users["kam"]
+    client = web("kam")
+    page = text(client.get(reverse("relationships:map", args=[w.idn.pk])))
+    assert 'data-testid="kpi-covered">50%' in page and "2 links" in page
+    assert page.count('class="text-center okam-strength-') == 2
+    assert f"/relationships/accounts/{w.idn.pk}/coverage/?oob=1" in page
+
+    resp = client.post(
+        reverse("relationships:strength", args=[w.idn.pk, mapped.cfo.pk]),
+        {"user": kam.pk, "current": 3, "desired": 4},
+        HTTP_HX_REQUEST="true",
+    )
+    assert resp.status_code == 200 and resp["HX-Trigger"] == "relationships-changed"
+    resp = client.post(
+        reverse("relationships:link_add", args=[w.idn.pk, mapped.fellow.pk]),
+        {"other": mapped.pharm.pk, "kind": "peer", "strength": 2, "outgoing": "1", "evidence": "Same ward"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert resp.status_code == 200, text(resp)[:500]
+
+    url = reverse("relationships:coverage", args=[w.idn.pk])
+    body = text(client.get(url, {"oob": "1"}, HTTP_HX_REQUEST="true"))
+    assert 'data-testid="findings"' in body and "blocker_outranks" not in body
+    assert 'id="coverage-kpis" hx-swap-oob="true"' in body and 'data-testid="kpi-covered">75%' in body
+    assert 'id="map-count" data-testid="map-count" hx-swap-oob="true"' in body and "3 links" in body
+    assert 'id="rel-matrix" hx-swap-oob="true"' in body
+    assert body.count('class="text-center okam-strength-') == 3  # the CFO's new cell
+    # with the page's filter: the matrix and the count follow it, the key figures stay the account's
+    body = text(client.get(url, {"oob": "1", "committee": mapped.committee.pk}, HTTP_HX_REQUEST="true"))
+    assert "2 people in current roles" in body and body.count('data-testid="matrix-row"') == 2
+    assert 'data-testid="kpi-covered">75%' in body
+    # without oob: the findings only (what Account 360 and the bench read)
+    body = text(client.get(url))
+    assert "hx-swap-oob" not in body and 'data-testid="findings"' in body

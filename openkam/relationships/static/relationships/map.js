@@ -5,6 +5,28 @@ window.OKAM_REL = (function () {
 
   var state = {graph: null, tree: null, data: null, el: null, dataUrl: null};
 
+  /* The server sends the graph packed (rows of nodeFields, links as [source, target, kind, strength,
+     directional], account names and labels once): unpack into the objects the chart code reads. */
+  function unpack(d) {
+    if (!d.nodeFields) { return d; }
+    var f = d.nodeFields, L = d.labels;
+    d.nodes = d.nodes.map(function (row) {
+      var n = {};
+      for (var i = 0; i < f.length; i++) { n[f[i]] = row[i]; }
+      n.account = d.accounts[n.account_id];
+      n.stance_allowed = !!n.stance_allowed;
+      n.role_label = n.role == null ? null : (L.roles[n.role] || n.role);
+      n.stance_label = n.stance == null ? null : L.stances[String(n.stance)];
+      n.influence_label = n.influence ? L.influenceLevels[String(n.influence)] : null;
+      return n;
+    });
+    d.links = d.links.map(function (l) {
+      return {source: l[0], target: l[1], kind: d.linkKinds[l[2]], strength: l[3], directional: !!l[4]};
+    });
+    delete d.nodeFields;
+    return d;
+  }
+
   function nodeColour(d, n) {
     if (!d.judgements || n.stance === null || n.stance === undefined) { return d.stanceColours.none; }
     return d.stanceColours[String(n.stance)];
@@ -106,6 +128,7 @@ window.OKAM_REL = (function () {
 
   function render(el, data) {
     var t0 = performance.now();
+    data = unpack(data);
     state.el = el; state.data = data;
     if (state.graph) { state.graph.dispose(); }
     state.graph = echarts.init(el, null, {renderer: "canvas"});
