@@ -272,7 +272,7 @@ class FhirImportIn(Schema):
     )
     mapping: dict[str, int] = Field({}, description="RxNorm code → product id (else matched by drug name).")
     formulary_id: str | None = Field(None, max_length=200, description="Only items of this InsurancePlan id.")
-    dry_run: bool = True
+    filename: str = Field("formulary.json", max_length=255)
     reason: str = Field("", max_length=255)
 
 
@@ -292,12 +292,39 @@ class ImportLineOut(Schema):
     message: str
 
 
+class ImportJobOut(Schema):
+    id: int
+    status: str
+    done: int
+    total: int
+    message: str
+    error: str
+
+
 class FhirImportOut(Schema):
-    dry_run: bool
-    created: int
+    id: int
+    account_id: int
+    filename: str
+    status: str = Field(description="uploaded (being checked) · checked (preview ready) · invalid · imported")
+    created_count: int
     counts: dict[str, int]
     issues: list[str]
+    error: str | None = None
     lines: list[ImportLineOut]
+    line_count: int
+    job: ImportJobOut | None
+
+
+def _import_out(imp: Any) -> dict[str, Any]:
+    preview = imp.preview or {}
+    job = imp.job
+    return {
+        "id": imp.pk, "account_id": imp.account_id, "filename": imp.filename, "status": imp.status,
+        "created_count": imp.created_count, "counts": preview.get("counts", {}), "issues": preview.get("issues", []),
+        "error": preview.get("error"), "lines": preview.get("lines", []), "line_count": preview.get("line_count", 0),
+        "job": {"id": job.pk, "status": job.status, "done": job.done, "total": job.total, "message": job.message,
+                "error": job.error} if job else None,
+    }  # fmt: skip
 
 
 def _view_out(v: selectors.FormularyStatusView | None) -> dict[str, Any] | None:
@@ -388,19 +415,40 @@ def formulary_dashboard(request: HttpRequest, query: Query[DashboardQuery]) -> A
     }  # fmt: skip
 
 
-@router.post("/formulary/import/fhir", response={200: FhirImportOut, **_WRITE_ERRORS})
-def formulary_import_fhir(request: HttpRequest, payload: FhirImportIn) -> Any:
-    """Import a Da Vinci US Drug Formulary (FHIR R4) as imported status records of an account. ``dry_run`` (the
-    default) only reports what would happen; a real run writes all items or, on any problem, nothing (422)."""
+@router.post("/formulary/imports", response={202: FhirImportOut, **_WRITE_ERRORS})
+def formulary_import_start(request: HttpRequest, payload: FhirImportIn) -> Any:
+    """Upload a Da Vinci US Drug Formulary (FHIR R4) for an account: it is kept and checked by a background job
+    (follow ``job`` or poll ``GET formulary/imports/{id}``); when its status is ``checked``, write it with
+    ``POST formulary/imports/{id}/apply`` (all items or, on any problem, nothing)."""
     import json
 
     content = payload.content if isinstance(payload.content, str) else json.dumps(payload.content)
-    result = services.formulary_import_fhir(
-        actor=_actor(request), account_id=payload.account_id, content=content, mapping=payload.mapping,
-        formulary_id=payload.formulary_id, dry_run=payload.dry_run, reason=payload.reason,
+    imp = services.formulary_import_start(
+        actor=_actor(request), account_id=payload.account_id, filename=payload.filename,
+        content=content.encode(), mapping=payload.mapping, formulary_id=payload.formulary_id or "",
+        reason=payload.reason,
     )  # fmt: skip
-    return {"dry_run": result.dry_run, "created": result.created, "counts": result.counts, "issues": result.issues,
-            "lines": [line.__dict__ for line in result.lines]}  # fmt: skip
+    return Status(202, _import_out(selectors.formulary_import_get(actor=_actor(request), import_id=imp.pk)))
+
+
+@router.get("/formulary/imports/{import_id}", response={200: FhirImportOut, **_READ_ERRORS})
+def formulary_import_get(request: HttpRequest, import_id: Id) -> Any:
+    """An import: its status, the job's progress, the preview (every item and what happens to it)."""
+    return _import_out(selectors.formulary_import_get(actor=_actor(request), import_id=import_id))
+
+
+@router.post("/formulary/imports/{import_id}/apply", response={202: FhirImportOut, **_WRITE_ERRORS})
+def formulary_import_apply(request: HttpRequest, import_id: Id) -> Any:
+    """Write a checked import (a background job)."""
+    services.formulary_import_apply(actor=_actor(request), import_id=import_id)
+    return Status(202, _import_out(selectors.formulary_import_get(actor=_actor(request), import_id=import_id)))
+
+
+@router.post("/protocols/{protocol_id}/retire", response={200: ProtocolOut, **_WRITE_ERRORS})
+def protocol_retire(request: HttpRequest, protocol_id: Id, reason: str = "") -> Any:
+    """Retire a protocol (kept on record; its review is no longer due)."""
+    services.protocol_retire(actor=_actor(request), protocol_id=protocol_id, reason=reason[:255])
+    return selectors.protocol_get(actor=_actor(request), protocol_id=protocol_id)
 
 
 # --- protocols ----------------------------------------------------------------------------------------

@@ -89,6 +89,7 @@ class ProtocolForm(BootstrapFormMixin, forms.Form):
     effective_from = forms.DateField(label=_("In force since"), required=False, widget=forms.DateInput())
     review_date = forms.DateField(label=_("Review date"), required=False, widget=forms.DateInput())
     owner = forms.TypedChoiceField(label=_("Clinical owner"), coerce=int, required=False, empty_value=None)
+    reason = forms.CharField(label=_("Reason for the change"), required=False, max_length=255)
 
     def __init__(self, *args: Any, areas: Any, people: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -123,5 +124,4 @@ class FhirImportForm(BootstrapFormMixin, forms.Form):
         label=_("RxNorm → product"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("One per line: RxNorm code = product brand name. Unmapped drugs are matched by name."),
     )  # fmt: skip
-    confirm = forms.BooleanField(label=_("Write the records (otherwise: preview only)"), required=False)
     reason = forms.CharField(label=_("Reason"), required=False, max_length=255)

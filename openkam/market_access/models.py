@@ -284,3 +284,36 @@ class ProtocolProduct(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.protocol_id}:{self.product_id} ({self.line_of_therapy})"
+
+
+class ImportStatus(models.TextChoices):
+    UPLOADED = "uploaded", _("Uploaded")
+    CHECKED = "checked", _("Checked (preview)")
+    INVALID = "invalid", _("Refused: problems")
+    IMPORTED = "imported", _("Imported")
+
+
+@audited(exclude=["data", "preview", "updated_at"])
+class FormularyImport(TimeStamped):
+    """A FHIR formulary file uploaded for an account and what became of it: checked (a preview of every item, run
+    as a job), refused, or imported (all its items written as imported status records, run as a job)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", verbose_name=_("account"))
+    filename = models.CharField(_("file"), max_length=255)
+    data = models.BinaryField(editable=False)
+    size = models.PositiveIntegerField(default=0)
+    mapping = models.JSONField(default=dict, blank=True)  # RxNorm code → product id
+    formulary_id = models.CharField(max_length=200, blank=True)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(_("status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.UPLOADED)
+    preview = models.JSONField(default=dict, blank=True)  # counts, issues, lines
+    created_count = models.PositiveIntegerField(default=0)
+    job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    imported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.filename

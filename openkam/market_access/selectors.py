@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Q, QuerySet, Window
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,6 +35,7 @@ from openkam.core.errors import NotFound
 from openkam.core.models import Role, User
 from openkam.market_access.models import (
     STATUS_RANK,
+    FormularyImport,
     FormularyScope,
     FormularySource,
     FormularyStatus,
@@ -141,15 +142,25 @@ def _in_force(alias: str) -> str:
     )
 
 
-def _resolved_sql(accounts: QuerySet[Account]) -> tuple[str, dict[str, Any]]:
-    """SQL selecting ``(for_account, product_id, fid, imported_fid)`` — the record in force per account × product
-    for the accounts of ``accounts`` (a queryset; compiled in as a subquery) — and its named parameters, to which
-    the caller adds ``on`` and ``products``."""
+def _acc_cte(accounts: QuerySet[Account] | list[int]) -> tuple[str, dict[str, Any]]:
+    """The body of the ``acc(id, ancestors)`` CTE: the accounts of a queryset (compiled in as a subquery) or of a
+    list of ids (one array parameter, whatever its length), with its named parameters."""
+    if isinstance(accounts, list):
+        return "SELECT a.id, a.ancestors FROM accounts_account a WHERE a.id = ANY(%(acc_ids)s::bigint[])", {
+            "acc_ids": accounts
+        }
     acc_sql, acc_params = accounts.order_by().values("pk").query.sql_with_params()
     named = {f"acc{i}": p for i, p in enumerate(acc_params)}
     acc_sql = acc_sql % tuple(f"%({k})s" for k in named)
-    sql = f"""
-WITH acc AS (SELECT a.id, a.ancestors FROM accounts_account a WHERE a.id IN ({acc_sql})),
+    return f"SELECT a.id, a.ancestors FROM accounts_account a WHERE a.id IN ({acc_sql})", named
+
+
+def _best_sql(acc_body: str) -> str:
+    """CTEs ``acc``, ``cand`` (every record in force that may apply) and ``best`` (the one in force per account ×
+    product: own record, else nearest account above deciding for members; our entry before an imported one).
+    Parameters: the ``acc`` ones, ``on`` and ``products`` (an array or NULL for all)."""
+    return f"""
+WITH acc AS ({acc_body}),
 cand AS (
     SELECT acc.id AS for_account, f.product_id, f.id AS fid, 1000000 AS nearness, f.source
     FROM acc JOIN market_access_formularystatus f ON f.account_id = acc.id
@@ -163,66 +174,50 @@ cand AS (
 best AS (
     SELECT DISTINCT ON (for_account, product_id) for_account, product_id, fid, nearness, source
     FROM cand ORDER BY for_account, product_id, nearness DESC, (source = '{FormularySource.ENTERED}') DESC, fid DESC
+)"""
+
+
+_VIEW_COLUMNS = (
+    "f.status, f.tier, f.restriction_kinds, f.restrictions, f.effective_from, f.effective_to, f.next_review, "
+    "f.source, f.source_ref, f.committee_id, cm.name, f.account_id, ha.name, f.net_price, f.currency"
 )
-SELECT b.for_account, b.product_id, b.fid,
-       (SELECT c.fid FROM cand c WHERE c.for_account = b.for_account AND c.product_id = b.product_id
-          AND c.nearness = b.nearness AND c.source = '{FormularySource.IMPORTED}'
-          AND b.source = '{FormularySource.ENTERED}' LIMIT 1) AS imported_fid
-FROM best b"""
-    return sql, named
 
 
-def _resolve(
-    accounts: QuerySet[Account], *, on: dt.date, product_ids: list[int] | None
-) -> list[tuple[int, int, int, int | None]]:
-    sql, params = _resolved_sql(accounts)
+def _resolve_views(
+    actor: User, accounts: QuerySet[Account] | list[int], *, on: dt.date, product_ids: list[int] | None
+) -> dict[tuple[int, int], FormularyStatusView]:
+    """The status in force per (account, product) for ``accounts`` (already access-checked), with everything a
+    cell shows (committee, where it is held, the imported value beside our entry): one query."""
+    acc_body, params = _acc_cte(accounts)
     params.update(on=on, products=list(product_ids) if product_ids is not None else None)
+    sql = f"""{_best_sql(acc_body)},
+imp AS (
+    SELECT DISTINCT ON (for_account, product_id) for_account, product_id, fid, nearness FROM cand
+    WHERE source = '{FormularySource.IMPORTED}' ORDER BY for_account, product_id, nearness DESC, fid DESC
+)
+SELECT b.for_account, b.product_id, b.fid, {_VIEW_COLUMNS}, fi.status
+FROM best b JOIN market_access_formularystatus f ON f.id = b.fid
+JOIN accounts_account ha ON ha.id = f.account_id
+LEFT JOIN imp ON imp.for_account = b.for_account AND imp.product_id = b.product_id AND imp.nearness = b.nearness
+     AND b.source = '{FormularySource.ENTERED}'
+LEFT JOIN market_access_formularystatus fi ON fi.id = imp.fid
+LEFT JOIN stakeholders_committee cm ON cm.id = f.committee_id"""
     with connection.cursor() as cur:
         cur.execute(sql, params)
-        return cur.fetchall()
-
-
-def _views(actor: User, rows: list[tuple[int, int, int, int | None]]) -> dict[tuple[int, int], FormularyStatusView]:
-    ids = {r[2] for r in rows} | {r[3] for r in rows if r[3]}
-    records = {
-        f.pk: f
-        for f in FormularyStatus.objects.filter(pk__in=ids).select_related("committee", "account").only(*_VIEW_FIELDS)
-    }
+        rows = cur.fetchall()
     pricing = sees_pricing(actor)
     out: dict[tuple[int, int], FormularyStatusView] = {}
-    for for_account, product_id, fid, imported_fid in rows:
-        f = records[fid]
-        imported = records.get(imported_fid) if imported_fid else None
+    for (for_account, product_id, fid, status, tier, kinds, restrictions, start, end, review, source, source_ref,
+         committee_id, committee_name, held_at, held_at_name, price, currency, imported) in rows:  # fmt: skip
         out[(for_account, product_id)] = FormularyStatusView(
-            id=f.pk,
-            account_id=for_account,
-            product_id=product_id,
-            status=f.status,
-            tier=f.tier,
-            restriction_kinds=tuple(f.restriction_kinds or ()),
-            restrictions=f.restrictions,
-            effective_from=f.effective_from,
-            effective_to=f.effective_to,
-            next_review=f.next_review,
-            source=f.source,
-            source_ref=f.source_ref,
-            committee_id=f.committee_id,
-            committee_name=f.committee.name if f.committee else "",
-            held_at_account_id=f.account_id,
-            held_at_account_name=f.account.name,
-            inherited=f.account_id != for_account,
-            imported_status=imported.status if imported else None,
-            net_price=f.net_price if pricing else None,
-            currency=f.currency if pricing else "",
-        )
+            id=fid, account_id=for_account, product_id=product_id, status=status, tier=tier,
+            restriction_kinds=tuple(kinds or ()), restrictions=restrictions, effective_from=start,
+            effective_to=end, next_review=review, source=source, source_ref=source_ref, committee_id=committee_id,
+            committee_name=committee_name or "", held_at_account_id=held_at, held_at_account_name=held_at_name,
+            inherited=held_at != for_account, imported_status=imported,
+            net_price=price if pricing else None, currency=currency if pricing else "",
+        )  # fmt: skip
     return out
-
-
-_VIEW_FIELDS = (
-    "id", "account_id", "product_id", "status", "tier", "restriction_kinds", "restrictions", "effective_from",
-    "effective_to", "next_review", "source", "source_ref", "committee_id", "committee__name", "account__name",
-    "net_price", "currency",
-)  # fmt: skip
 
 
 def formulary_current(
@@ -234,13 +229,12 @@ def formulary_current(
 ) -> dict[tuple[int, int], FormularyStatusView]:
     """The product-wide formulary status in force per (account, product) for the visible accounts among
     ``account_ids`` (others are silently left out), including status inherited from an account above whose
-    record covers its members. Pairs without any status are absent. Three queries whatever the number of ids."""
+    record covers its members. Pairs without any status are absent. One query whatever the number of ids."""
     ids = [i for i in account_ids if valid_id(i)]
     if not ids:
         return {}
     accounts = account_scope(actor=actor).filter(pk__in=ids)
-    rows = _resolve(accounts, on=on or timezone.localdate(), product_ids=product_ids)
-    return _views(actor, rows)
+    return _resolve_views(actor, accounts, on=on or timezone.localdate(), product_ids=product_ids)
 
 
 # --- records -----------------------------------------------------------------------------------------
@@ -339,77 +333,82 @@ class FormularyChange:
         return status_label(self.previous_status) if self.previous_status else _("No status")
 
 
-def _previous_status() -> Subquery:
-    prev = FormularyStatus.objects.filter(
-        account_id=OuterRef("account_id"),
-        product_id=OuterRef("product_id"),
-        source=OuterRef("source"),
-        effective_from__lt=OuterRef("effective_from"),
-    ).filter(Q(indication_id=OuterRef("indication_id")) | Q(indication_id__isnull=True, indication__isnull=True))
-    return Subquery(prev.order_by("-effective_from").values("status")[:1])
+def _rank_sql(col: str) -> str:
+    whens = " ".join(f"WHEN '{k}' THEN {v}" for k, v in STATUS_RANK.items())
+    return f"(CASE {col} {whens} END)"
 
 
-# The status a product-wide record replaced when the account had no earlier record of its own: the one inherited
-# from the nearest account above (scope "members") in force the day before.
-_INHERITED_PREVIOUS = RawSQL(
-    f"""(SELECT f2.status FROM accounts_account a
-        CROSS JOIN LATERAL unnest(a.ancestors) WITH ORDINALITY AS u(anc, n)
-        JOIN market_access_formularystatus f2 ON f2.account_id = u.anc
-        WHERE a.id = market_access_formularystatus.account_id AND f2.scope = '{FormularyScope.MEMBERS}'
-          AND f2.indication_id IS NULL AND market_access_formularystatus.indication_id IS NULL
-          AND f2.product_id = market_access_formularystatus.product_id
-          AND f2.effective_from < market_access_formularystatus.effective_from
-          AND (f2.effective_to IS NULL OR f2.effective_to >= market_access_formularystatus.effective_from - 1)
-        ORDER BY u.n DESC, (f2.source = '{FormularySource.ENTERED}') DESC LIMIT 1)""",
-    [],
+_RESTRICTED_RANK = STATUS_RANK[FormularyStatusCode.RESTRICTED]
+
+# Changes (records effective in a window) with the status each replaced — the previous record of the same account
+# × product × indication × source, else (product-wide, no earlier own record) the status inherited from the nearest
+# account above the day before — and the kind of change, computed in SQL exactly as FormularyChange.kind does.
+_CHANGES_SQL = f"""
+WITH ch AS MATERIALIZED (
+    SELECT f.id, f.status, f.effective_from, COALESCE(
+        (SELECT g.status FROM market_access_formularystatus g
+         WHERE g.account_id = f.account_id AND g.product_id = f.product_id AND g.source = f.source
+           AND g.indication_id IS NOT DISTINCT FROM f.indication_id AND g.effective_from < f.effective_from
+         ORDER BY g.effective_from DESC LIMIT 1),
+        (SELECT f2.status FROM accounts_account a
+         CROSS JOIN LATERAL unnest(a.ancestors) WITH ORDINALITY AS u(anc, n)
+         JOIN market_access_formularystatus f2 ON f2.account_id = u.anc
+         WHERE f.indication_id IS NULL AND a.id = f.account_id AND f2.scope = '{FormularyScope.MEMBERS}'
+           AND f2.indication_id IS NULL AND f2.product_id = f.product_id AND f2.effective_from < f.effective_from
+           AND (f2.effective_to IS NULL OR f2.effective_to >= f.effective_from - 1)
+         ORDER BY u.n DESC, (f2.source = '{FormularySource.ENTERED}') DESC LIMIT 1)) AS previous
+    FROM market_access_formularystatus f
+    WHERE {{acc}} AND f.effective_from BETWEEN %(since)s AND %(until)s
+),
+k AS (
+    SELECT ch.*, CASE
+        WHEN {_rank_sql("status")} IS NULL THEN 'change'
+        WHEN previous IS NULL THEN CASE WHEN {_rank_sql("status")} >= {_RESTRICTED_RANK} THEN 'win' ELSE 'change' END
+        WHEN {_rank_sql("previous")} IS NULL
+            THEN CASE WHEN {_rank_sql("status")} >= {_RESTRICTED_RANK} THEN 'win' ELSE 'loss' END
+        WHEN {_rank_sql("status")} > {_rank_sql("previous")} THEN 'win'
+        WHEN {_rank_sql("status")} < {_rank_sql("previous")} THEN 'loss'
+        ELSE 'change' END AS kind
+    FROM ch
 )
+SELECT id, previous, kind,
+       count(*) FILTER (WHERE kind = 'win') OVER (), count(*) FILTER (WHERE kind = 'loss') OVER (),
+       count(*) FILTER (WHERE kind = 'win' AND effective_from >= %(d30)s) OVER (),
+       count(*) FILTER (WHERE kind = 'loss' AND effective_from >= %(d30)s) OVER (),
+       count(*) FILTER (WHERE kind = 'change') OVER (),
+       count(*) FILTER (WHERE kind = 'change' AND effective_from >= %(d30)s) OVER ()
+FROM k ORDER BY effective_from DESC, id DESC LIMIT %(limit)s"""
 
 
 def formulary_changes(
-    *, accounts: QuerySet[Account], since: dt.date, until: dt.date, limit: int | None = LIST_LIMIT
+    *, accounts: QuerySet[Account] | list[int], since: dt.date, until: dt.date, limit: int = LIST_LIMIT
 ) -> tuple[list[FormularyChange], Counter[tuple[str, int]]]:
-    """Changes (new records) effective in [since, until] at ``accounts`` (an already-scoped queryset), newest
-    first (the first ``limit``), with the status they replaced; and counts of wins/losses for the last 30 and 90
-    days before ``until``: ``counts[("win", 30)]``. Counting reads plain tuples (thousands of changes at scale)."""
-    qs = (
-        FormularyStatus.objects.filter(
-            account_id__in=accounts.order_by().values("pk"), effective_from__gte=since, effective_from__lte=until
-        )
-        .annotate(previous=Coalesce(_previous_status(), _INHERITED_PREVIOUS))
-        .order_by("-effective_from", "-pk")
-    )
-    rows = list(qs.values_list("pk", "status", "previous", "effective_from"))
+    """Changes (new records) effective in [since, until] at ``accounts`` (an already-scoped queryset, or ids), newest
+    first (the first ``limit``), with the status they replaced; and counts of wins/losses/other changes for the
+    last 30 and 90 days before ``until``: ``counts[("win", 30)]``. Counted in SQL: two queries at any scale."""
+    params: dict[str, Any]
+    if isinstance(accounts, list):  # a constant array: PostgreSQL hashes it (no nested loop over the accounts)
+        acc_filter, params = "f.account_id = ANY(%(acc_ids)s::bigint[])", {"acc_ids": accounts}
+    else:
+        acc_body, params = _acc_cte(accounts)
+        acc_filter = f"f.account_id IN (SELECT x.id FROM ({acc_body}) x)"
+    params.update(since=since, until=until, d30=until - dt.timedelta(days=30), limit=max(1, limit))
+    with connection.cursor() as cur:
+        cur.execute(_CHANGES_SQL.format(acc=acc_filter), params)
+        rows = cur.fetchall()
     counts: Counter[tuple[str, int]] = Counter()
-    d30 = until - dt.timedelta(days=30)
-    probe = FormularyStatus(effective_from=until)
-    for _pk, status, previous, start in rows:
-        probe.status = status
-        kind = FormularyChange(probe, previous).kind
-        counts[(kind, 90)] += 1
-        if start >= d30:
-            counts[(kind, 30)] += 1
-    first = rows[:limit] if limit else rows
-    previous_of = {r[0]: r[2] for r in first}
+    if rows:
+        w90, l90, w30, l30, c90, c30 = rows[0][3:]
+        counts.update({("win", 90): w90, ("loss", 90): l90, ("win", 30): w30, ("loss", 30): l30,
+                       ("change", 90): c90, ("change", 30): c30})  # fmt: skip
+    previous_of = {r[0]: r[1] for r in rows}
     records = (
         FormularyStatus.objects.filter(pk__in=list(previous_of))
         .select_related("account", "product", "committee")
-        .only(
-            "id",
-            "account__name",
-            "product__name",
-            "committee__name",
-            "status",
-            "effective_from",
-            "source",
-            "indication_id",
-            "restriction_kinds",
-            "tier",
-            "account_id",
-            "product_id",
-            "committee_id",
-        )
+        .only("id", "account__name", "product__name", "committee__name", "status", "effective_from", "source",
+              "indication_id", "restriction_kinds", "tier", "account_id", "product_id", "committee_id")
         .order_by("-effective_from", "-pk")
-    )
+    ) if rows else []  # fmt: skip
     return [FormularyChange(f, previous_of[f.pk]) for f in records], counts
 
 
@@ -441,12 +440,13 @@ class FormularyDashboard:
     pages: int
     changes: list[FormularyChange]
     change_counts: Counter[tuple[str, int]]
-    reviews: list[FormularyStatus]
+    reviews: Sequence[FormularyStatus]
     review_count: int
     protocol_reviews: list[Protocol]
     meetings: list[Committee]
     gaps: list[TargetGap]
     gap_count: int
+    row_count: int = 0  # accounts in the matrix (all, or those matching the product + status filter)
     filters: dict[str, Any] = field(default_factory=dict)
 
 
@@ -467,47 +467,41 @@ def dashboard_accounts(
     return qs
 
 
-def _distribution_and_filter(
-    accounts: QuerySet[Account], *, on: dt.date, product_ids: list[int], status_filter: tuple[int, str] | None
-) -> tuple[dict[int, dict[str, int]], int, list[int] | None]:
-    """Accounts per product and status (one query), the number of accounts, and — with ``status_filter``
-    (product id, status or "none") — the ids of the accounts in that cell."""
-    sql, params = _resolved_sql(accounts)
-    params.update(on=on, products=product_ids)
-    dist_sql = (
-        f"WITH r AS ({sql}) SELECT r.product_id, f.status, count(*) FROM r "
-        "JOIN market_access_formularystatus f ON f.id = r.fid GROUP BY 1, 2"
-    )
-    acc_sql, acc_params = accounts.order_by().values("pk").query.sql_with_params()
+_LEVEL_ORDER = ["strategic", "key", "basic", "unassessed", "declined"]
+
+
+def _ordered_ids(accounts: QuerySet[Account]) -> list[int]:
+    """The ids of the dashboard's accounts in matrix order (strategic first, then by name): one query."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    rank = Case(*[When(kam_level=lvl, then=Value(i)) for i, lvl in enumerate(_LEVEL_ORDER)], default=Value(9),
+                output_field=IntegerField())  # fmt: skip
+    return list(accounts.order_by(rank, "name", "pk").values_list("pk", flat=True))
+
+
+def _distribution(
+    ids: list[int], *, on: dt.date, product_ids: list[int], filter_product: int | None
+) -> tuple[dict[int, dict[str, int]], dict[str, set[int]]]:
+    """Accounts per product and status in force (one query), and — for ``filter_product`` — the accounts in each
+    status of that product."""
     distribution: dict[int, dict[str, int]] = {p: {} for p in product_ids}
+    members: dict[str, set[int]] = {}
+    if not ids or not product_ids:
+        return distribution, members
+    acc_body, params = _acc_cte(ids)
+    params.update(on=on, products=product_ids, fp=filter_product)
+    sql = f"""{_best_sql(acc_body)}
+SELECT b.product_id, f.status, count(*), array_agg(b.for_account) FILTER (WHERE b.product_id = %(fp)s)
+FROM best b JOIN market_access_formularystatus f ON f.id = b.fid GROUP BY 1, 2"""
     with connection.cursor() as cur:
-        cur.execute(dist_sql, params)
-        for product_id, status, n in cur.fetchall():
+        cur.execute(sql, params)
+        for product_id, status, n, accs in cur.fetchall():
             distribution.setdefault(product_id, {})[status] = n
-        cur.execute(f"SELECT count(*) FROM ({acc_sql}) x", acc_params)
-        total = cur.fetchone()[0]
-        ids: list[int] | None = None
-        if status_filter is not None:
-            product_id, status = status_filter
-            params["products"] = [product_id]
-            if status == "none":
-                named_acc = acc_sql % tuple(f"%(acc{i})s" for i in range(len(acc_params)))
-                cur.execute(
-                    f"WITH r AS ({sql}) SELECT a.id FROM accounts_account a WHERE a.id IN ({named_acc}) "
-                    "AND NOT EXISTS (SELECT 1 FROM r WHERE r.for_account = a.id)",
-                    params,
-                )
-            else:
-                params["status"] = status
-                cur.execute(
-                    f"WITH r AS ({sql}) SELECT r.for_account FROM r "
-                    "JOIN market_access_formularystatus f ON f.id = r.fid WHERE f.status = %(status)s",
-                    params,
-                )
-            ids = [row[0] for row in cur.fetchall()]
+            if accs:
+                members[status] = set(accs)
     for product_id in distribution:
-        distribution[product_id]["none"] = total - sum(distribution[product_id].values())
-    return distribution, total, ids
+        distribution[product_id]["none"] = len(ids) - sum(distribution[product_id].values())
+    return distribution, members
 
 
 def formulary_dashboard(
@@ -522,81 +516,74 @@ def formulary_dashboard(
     portfolio_of: User | None = None,
     page: int = 1,
     page_size: int = DASHBOARD_PAGE_SIZE,
+    list_limit: int = LIST_LIMIT,
+    products: list[Product] | None = None,
 ) -> FormularyDashboard:
     """Everything the formulary dashboard shows, for the actor's scope (or one person's portfolio within it).
-    A constant number of queries, whatever the number of accounts."""
+
+    Set-based and a constant number of queries whatever the number of accounts: the scope's ids in matrix order
+    (1), the status in force of every account × product counted per product and status with the inheritance rule
+    in SQL (1), one page of the matrix with everything its cells show (1 + the page's accounts), changes with their
+    kind and counts (2), reviews with their count (1), protocol reviews (1), meetings (1), plan targets (3)."""
     today = on or timezone.localdate()
-    products = formulary_products(actor=actor, therapeutic_area_id=therapeutic_area_id)
+    if products is None:  # the caller may pass formulary_products(actor=actor) it already has
+        products = formulary_products(actor=actor)
+    if therapeutic_area_id:
+        products = [p for p in products if p.therapeutic_area_id == therapeutic_area_id]
     product_ids = [p.pk for p in products]
     accounts = dashboard_accounts(actor=actor, account_type=account_type, kam_level=kam_level,
                                   portfolio_of=portfolio_of)  # fmt: skip
-    status_filter = (product_id, status) if product_id and status else None
-    distribution, total, filtered_ids = _distribution_and_filter(
-        accounts, on=today, product_ids=product_ids, status_filter=status_filter
-    )
-    # the matrix: one page of accounts, strategic first
-    row_qs = accounts if filtered_ids is None else Account.objects.filter(pk__in=filtered_ids)
-    count = total if filtered_ids is None else len(filtered_ids)
+    ids = _ordered_ids(accounts)
+    total = len(ids)
+    filter_product = product_id if product_id and status and product_id in product_ids else None
+    distribution, by_status = _distribution(ids, on=today, product_ids=product_ids, filter_product=filter_product)
+    row_ids = ids
+    if filter_product is not None:
+        if status == "none":
+            listed = set().union(*by_status.values()) if by_status else set()
+            row_ids = [i for i in ids if i not in listed]
+        else:
+            wanted = by_status.get(str(status), set())
+            row_ids = [i for i in ids if i in wanted]
+    elif product_id and status:
+        row_ids = []  # a product outside the matrix (another therapeutic area): nothing matches
+    count = len(row_ids)
     pages = max(1, -(-count // page_size))
     page = min(max(1, page), pages)
-    level_order = ["strategic", "key", "basic", "unassessed", "declined"]
-    from django.db.models import Case, IntegerField, Value, When
-
-    page_accounts = list(
-        row_qs.annotate(
-            level_rank=Case(
-                *[When(kam_level=lvl, then=Value(i)) for i, lvl in enumerate(level_order)],
-                default=Value(9),
-                output_field=IntegerField(),
-            )
-        )
-        .only("id", "name", "type", "kam_level", "city", "state", "depth")
-        .order_by("level_rank", "name", "pk")[(page - 1) * page_size : page * page_size]
+    page_ids = row_ids[(page - 1) * page_size : page * page_size]
+    rows: list[MatrixRow] = []
+    if page_ids:
+        by_pk = {a.pk: a for a in Account.objects.filter(pk__in=page_ids).only("id", "name", "type", "kam_level")}
+        current = _resolve_views(actor, page_ids, on=today, product_ids=product_ids) if product_ids else {}
+        rows = [MatrixRow(by_pk[i], [current.get((i, p)) for p in product_ids]) for i in page_ids]
+    changes, change_counts = formulary_changes(
+        accounts=ids, since=today - dt.timedelta(days=90), until=today, limit=list_limit
     )
-    current = (
-        _views(
-            actor,
-            _resolve(Account.objects.filter(pk__in=[a.pk for a in page_accounts]), on=today, product_ids=product_ids),
-        )
-        if page_accounts and product_ids
-        else {}
-    )
-    rows = [MatrixRow(a, [current.get((a.pk, p.pk)) for p in products]) for a in page_accounts]
-    changes, change_counts = formulary_changes(accounts=accounts, since=today - dt.timedelta(days=90), until=today)
     horizon = today + dt.timedelta(days=90)
+    in_ids = RawSQL("SELECT unnest(%s::bigint[])", [ids])
     review_qs = FormularyStatus.objects.filter(
-        account_id__in=accounts.order_by().values("pk"), next_review__gte=today, next_review__lte=horizon
+        account_id__in=in_ids, next_review__gte=today, next_review__lte=horizon
     ).filter(Q(effective_to__isnull=True) | Q(effective_to__gte=today))
     if product_ids:
         review_qs = review_qs.filter(product_id__in=product_ids)
     reviews = list(
         review_qs.select_related("account", "product", "committee")
-        .only(
-            "id",
-            "account__name",
-            "product__name",
-            "committee__name",
-            "status",
-            "next_review",
-            "account_id",
-            "product_id",
-            "committee_id",
-            "source",
-        )
-        .order_by("next_review", "account__name")[:LIST_LIMIT]
-    )
-    review_count = review_qs.count()
+        .annotate(total=Window(Count("id")))
+        .only("id", "account__name", "product__name", "committee__name", "status", "next_review", "account_id",
+              "product_id", "committee_id", "source")
+        .order_by("next_review", "account__name")[:list_limit]
+    )  # fmt: skip
+    review_count = reviews[0].total if reviews else 0  # type: ignore[attr-defined]
     protocol_reviews = list(
-        Protocol.objects.filter(
-            account_id__in=accounts.order_by().values("pk"), review_date__gte=today, review_date__lte=horizon
-        )
+        Protocol.objects.filter(account_id__in=in_ids, review_date__gte=today, review_date__lte=horizon)
         .exclude(status="retired")
         .select_related("account")
+        .only("id", "name", "review_date", "status", "account_id", "account__name")
         .order_by("review_date", "name")[:20]
     )
     meetings = list(
         Committee.objects.filter(
-            account_id__in=accounts.order_by().values("pk"),
+            account_id__in=in_ids,
             kind__in=DECIDING_COMMITTEE_KINDS,
             next_meeting__gte=today,
             next_meeting__lte=today + dt.timedelta(days=60),
@@ -605,11 +592,11 @@ def formulary_dashboard(
         .only("id", "name", "kind", "next_meeting", "meeting_cadence", "account__name", "account_id")
         .order_by("next_meeting", "name")[:20]
     )
-    gaps, gap_count = target_gaps(actor=actor, accounts=accounts, on=today, product_ids=product_ids)
+    gaps, gap_count = target_gaps(actor=actor, accounts=ids, on=today, product_ids=product_ids, limit=list_limit)
     return FormularyDashboard(
         on=today, products=products, account_count=total, distribution=distribution, rows=rows, page=page,
         pages=pages, changes=changes, change_counts=change_counts, reviews=reviews, review_count=review_count,
-        protocol_reviews=protocol_reviews, meetings=meetings, gaps=gaps, gap_count=gap_count,
+        protocol_reviews=protocol_reviews, meetings=meetings, gaps=gaps, gap_count=gap_count, row_count=count,
         filters={"account_type": account_type, "kam_level": kam_level, "therapeutic_area_id": therapeutic_area_id,
                  "product_id": product_id, "status": status, "portfolio_of": portfolio_of},
     )  # fmt: skip
@@ -619,26 +606,24 @@ def formulary_dashboard(
 def target_gaps(
     *,
     actor: User,
-    accounts: QuerySet[Account],
+    accounts: QuerySet[Account] | list[int],
     on: dt.date,
     product_ids: list[int] | None = None,
     limit: int = LIST_LIMIT,
 ) -> tuple[list[TargetGap], int]:
-    """Targets of open plans at ``accounts`` (already scoped) that the status in force does not meet."""
-    targets = FormularyTarget.objects.filter(
-        plan__account_id__in=accounts.order_by().values("pk"), plan__status__in=OPEN_PLAN_STATUSES
-    )
+    """Targets of open plans at ``accounts`` (already scoped: a queryset or ids) that the status in force does not
+    meet: three queries."""
+    account_filter = (
+        RawSQL("SELECT unnest(%s::bigint[])", [accounts]) if isinstance(accounts, list)
+        else accounts.order_by().values("pk")
+    )  # fmt: skip
+    targets = FormularyTarget.objects.filter(plan__account_id__in=account_filter, plan__status__in=OPEN_PLAN_STATUSES)
     if product_ids is not None:
         targets = targets.filter(product_id__in=product_ids)
     pairs = list(targets.values_list("pk", "plan__account_id", "product_id", "target_status"))
     if not pairs:
         return [], 0
-    current = _views(
-        actor,
-        _resolve(
-            Account.objects.filter(pk__in={p[1] for p in pairs}), on=on, product_ids=sorted({p[2] for p in pairs})
-        ),
-    )
+    current = _resolve_views(actor, sorted({p[1] for p in pairs}), on=on, product_ids=sorted({p[2] for p in pairs}))
     missing = []
     for pk, account_id, product_id, target_status in pairs:
         view = current.get((account_id, product_id))
@@ -709,8 +694,7 @@ def account_formulary(*, actor: User, account_id: int, on: dt.date | None = None
     member_count = below.count()
     members = [account, *below.only("id", "name", "type", "depth", "kam_level").order_by("depth", "name")[
         :MEMBER_LIMIT]]  # fmt: skip
-    current = _views(actor, _resolve(Account.objects.filter(pk__in=[m.pk for m in members]), on=today,
-                                     product_ids=[p.pk for p in products]))  # fmt: skip
+    current = _resolve_views(actor, [m.pk for m in members], on=today, product_ids=[p.pk for p in products])
     matrix = [MatrixRow(m, [current.get((m.pk, p.pk)) for p in products]) for m in members]
     indication_records = hide_pricing(
         actor,
@@ -778,4 +762,30 @@ def committees_for(*, actor: User, account: Account) -> QuerySet[Committee]:
         Committee.objects.filter(account_id__in=[account.pk, *account.ancestors])
         .select_related("account")
         .order_by("account__depth", "name", "pk")
+    )
+
+
+# --- FHIR formulary imports -------------------------------------------------------------------------------
+def formulary_import_get(*, actor: User, import_id: int, with_data: bool = False) -> FormularyImport:
+    """An import of an account the actor may see (the file's bytes only with ``with_data``)."""
+    if not valid_id(import_id):
+        raise NotFound(_("No such import."), code="formulary_import_not_found")
+    qs = FormularyImport.objects.filter(account__in=account_scope(actor=actor), pk=import_id).select_related(
+        "account", "uploaded_by", "job"
+    )
+    if not with_data:
+        qs = qs.defer("data")
+    imp = qs.first()
+    if imp is None:
+        raise NotFound(_("No such import."), code="formulary_import_not_found")
+    return imp
+
+
+def formulary_import_list(*, actor: User, account: Account) -> QuerySet[FormularyImport]:
+    """The imports of an account (from an access-checked selector), newest first."""
+    return (
+        FormularyImport.objects.filter(account_id=account.pk)
+        .defer("data", "preview")
+        .select_related("uploaded_by", "job")
+        .order_by("-created_at", "-pk")
     )

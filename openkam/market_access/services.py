@@ -15,12 +15,14 @@ recording a new status closes the period of the record in force (its values neve
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from openkam.accounts.models import Account
@@ -31,11 +33,13 @@ from openkam.core.errors import FieldError, NotFound, PermissionDenied, RuleViol
 from openkam.core.models import Role, User
 from openkam.interop.fhir_formulary import FhirFormularyDocument, FhirFormularyError, parse_formulary
 from openkam.market_access.models import (
+    FormularyImport,
     FormularyScope,
     FormularySource,
     FormularyStatus,
     FormularyStatusCode,
     FormularyTarget,
+    ImportStatus,
     LineOfTherapy,
     Protocol,
     ProtocolKind,
@@ -412,6 +416,20 @@ def protocol_update(*, actor: User, protocol_id: int, data: ProtocolInput, reaso
     return protocol
 
 
+def protocol_retire(*, actor: User, protocol_id: int, reason: str = "") -> Protocol:
+    """Retire a protocol (it stays, with its products, as history; reviews of it are no longer due)."""
+    from openkam.market_access.selectors import protocol_get
+
+    _require_formulary_editor(actor)
+    protocol = protocol_get(actor=actor, protocol_id=protocol_id)
+    if protocol.status == ProtocolStatus.RETIRED:
+        raise RuleViolation(_("This protocol is already retired."), field="status", code="already_retired")
+    with audit_action(actor=actor, action="market_access.protocol.retire", reason=reason):
+        protocol.status = ProtocolStatus.RETIRED
+        protocol.save(update_fields=["status", "updated_at"])
+    return protocol
+
+
 def protocol_product_add(
     *,
     actor: User,
@@ -534,6 +552,7 @@ def formulary_import_fhir(
     formulary_id: str | None = None,
     dry_run: bool = True,
     reason: str = "",
+    progress: Callable[..., None] | None = None,
 ) -> ImportResult:
     """Import a Da Vinci formulary (FHIR) as *imported* formulary status records of a payer account.
 
@@ -555,7 +574,10 @@ def formulary_import_fhir(
     result = ImportResult(dry_run=dry_run, lines=[], issues=[str(i) for i in doc.issues])
     pending: list[tuple[ImportLine, StatusInput]] = []
     seen: dict[tuple[int, dt.date], str] = {}
-    for item in doc.items:
+    total = len(doc.items) * (1 if dry_run else 2)
+    for n, item in enumerate(doc.items):
+        if progress is not None and n % 50 == 0:
+            progress(n, total, _("Checking item %(n)d of %(t)d") % {"n": n + 1, "t": len(doc.items)})
         formulary = doc.formulary_of(item)
         if formulary_id and item.formulary_id != formulary_id:
             continue
@@ -642,9 +664,134 @@ def formulary_import_fhir(
             errors=errors,
             code="import_refused",
         )
-    with audit_action(actor=actor, action="market_access.formularystatus.import", reason=reason or "FHIR import"):
-        for line, data in pending:
+    with (
+        transaction.atomic(),
+        audit_action(actor=actor, action="market_access.formularystatus.import", reason=reason or "FHIR import"),
+    ):
+        for n, (line, data) in enumerate(pending):
+            if progress is not None and n % 50 == 0:
+                message = _("Writing record %(n)d of %(t)d") % {"n": n + 1, "t": len(pending)}
+                progress(len(doc.items) + n, total, message)
             formulary_status_record(actor=actor, account_id=account.pk, data=data, source=FormularySource.IMPORTED)
             line.outcome = "created"
             result.created += 1
     return result
+
+
+IMPORT_MAX_BYTES = 20 * 1024 * 1024
+PREVIEW_MAX_LINES = 2000
+
+
+def formulary_import_start(
+    *,
+    actor: User,
+    account_id: int,
+    filename: str,
+    content: bytes,
+    mapping: dict[str, int] | None = None,
+    formulary_id: str = "",
+    reason: str = "",
+) -> FormularyImport:
+    """Keep an uploaded FHIR formulary for an account and start checking it (a job: the preview of every item).
+    Writing is a second step (:func:`formulary_import_apply`) once the preview shows no problem."""
+    _require_formulary_editor(actor)
+    account = account_get(actor=actor, account_id=account_id)
+    if not content:
+        raise ValidationFailed(_("The file is empty."), field="file", code="empty")
+    if len(content) > IMPORT_MAX_BYTES:
+        raise ValidationFailed(_("The file is larger than 20 MB."), field="file", code="too_large")
+    clean_mapping: dict[str, int] = {}
+    for code, pk in (mapping or {}).items():
+        if not str(code).strip():
+            raise ValidationFailed(_("An RxNorm code is empty."), field="mapping", code="invalid")
+        try:
+            product_get(actor=actor, product_id=int(pk))
+        except (NotFound, TypeError, ValueError) as exc:
+            raise ValidationFailed(
+                _("No such product for RxNorm %(c)s.") % {"c": code}, field="mapping", code="unknown_product"
+            ) from exc
+        clean_mapping[str(code).strip()] = int(pk)
+    from openkam.core.services import job_start
+
+    with transaction.atomic(), audit_action(actor=actor, action="market_access.formularyimport.upload", reason=reason):
+        imp = FormularyImport.objects.create(
+            account=account, filename=(filename or "formulary.json")[:255], data=content, size=len(content),
+            mapping=clean_mapping, formulary_id=(formulary_id or "")[:200], reason=(reason or "")[:255],
+            uploaded_by=actor,
+        )  # fmt: skip
+        imp.job = job_start(actor=actor, kind="market_access.fhir_import",
+                            label=_("Check FHIR formulary %(f)s") % {"f": imp.filename},
+                            params={"import_id": imp.pk, "dry_run": True})  # fmt: skip
+        imp.save(update_fields=["job", "updated_at"])
+    return imp
+
+
+def formulary_import_apply(*, actor: User, import_id: int) -> FormularyImport:
+    """Write a checked import (a job): every item as an imported record of the account, or nothing."""
+    _require_formulary_editor(actor)
+    from openkam.core.services import job_start
+    from openkam.market_access.selectors import formulary_import_get
+
+    imp = formulary_import_get(actor=actor, import_id=import_id)
+    if imp.status != ImportStatus.CHECKED:
+        raise RuleViolation(
+            _("Only a checked import without problems can be written (this one is: %(s)s).")
+            % {"s": imp.get_status_display()},
+            field="status", code="not_checked",
+        )  # fmt: skip
+    with transaction.atomic(), audit_action(actor=actor, action="market_access.formularyimport.apply"):
+        imp.job = job_start(actor=actor, kind="market_access.fhir_import",
+                            label=_("Import FHIR formulary %(f)s") % {"f": imp.filename},
+                            params={"import_id": imp.pk, "dry_run": False})  # fmt: skip
+        imp.save(update_fields=["job", "updated_at"])
+    return imp
+
+
+def formulary_import_run(
+    *, actor: User, import_id: int, dry_run: bool, progress: Callable[..., None]
+) -> dict[str, Any]:
+    """What the job does: check (``dry_run``) or write the import, keeping the preview and the outcome on it."""
+    from openkam.market_access.selectors import formulary_import_get
+
+    imp = formulary_import_get(actor=actor, import_id=import_id, with_data=True)
+    if not dry_run and imp.status != ImportStatus.CHECKED:
+        raise RuleViolation(_("This import is not ready to be written."), code="not_checked")
+    try:
+        result = formulary_import_fhir(
+            actor=actor, account_id=imp.account_id, content=bytes(imp.data), mapping=imp.mapping,
+            formulary_id=imp.formulary_id or None, dry_run=dry_run, reason=imp.reason, progress=progress,
+        )  # fmt: skip
+    except ValidationFailed as exc:
+        with audit_action(actor=actor, action="market_access.formularyimport.refuse"):
+            FormularyImport.objects.filter(pk=imp.pk).update(
+                status=ImportStatus.INVALID,
+                preview={**(imp.preview or {}), "error": exc.message,
+                         "errors": [{"field": e.field, "message": e.message} for e in exc.errors][:200]},
+            )  # fmt: skip
+        raise
+    preview = {
+        "counts": result.counts,
+        "issues": result.issues,
+        "lines": [_line_json(line) for line in result.lines[:PREVIEW_MAX_LINES]],
+        "line_count": len(result.lines),
+    }
+    if dry_run:
+        status = ImportStatus.INVALID if result.has_errors else ImportStatus.CHECKED
+        fields: dict[str, Any] = {"status": status, "preview": preview}
+    else:
+        fields = {"status": ImportStatus.IMPORTED, "preview": preview, "created_count": result.created,
+                  "imported_at": timezone.now()}  # fmt: skip
+    with audit_action(actor=actor, action="market_access.formularyimport.check" if dry_run else
+                      "market_access.formularyimport.import"):  # fmt: skip
+        for key, value in fields.items():
+            setattr(imp, key, value)
+        imp.save(update_fields=[*fields, "updated_at"])
+    progress(len(result.lines), len(result.lines), _("Done"))
+    return {"import_id": imp.pk, "status": imp.status, "created": result.created, **result.counts}
+
+
+def _line_json(line: ImportLine) -> dict[str, Any]:
+    out = dict(line.__dict__)
+    out["effective_from"] = line.effective_from.isoformat() if line.effective_from else None
+    out["effective_to"] = line.effective_to.isoformat() if line.effective_to else None
+    return out

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -41,6 +42,9 @@ def _legend() -> list[tuple[str, str, str]]:
     ]
 
 
+DASHBOARD_LIST = 20  # items per list on the page (changes, reviews, targets); counts cover them all
+
+
 def _int(value: str | None, default: int = 1) -> int:
     try:
         return max(1, int(value or default))
@@ -67,7 +71,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         filters = {"account_type": data.get("account_type") or None, "kam_level": data.get("kam_level") or None,
                    "therapeutic_area_id": data.get("therapeutic_area"), "product_id": data.get("product"),
                    "status": data.get("status") or None, "portfolio_of": portfolio_of}  # fmt: skip
-    d = selectors.formulary_dashboard(actor=actor, page=_int(request.GET.get("page")), **filters)
+    d = selectors.formulary_dashboard(
+        actor=actor, page=_int(request.GET.get("page")), products=products_all, list_limit=DASHBOARD_LIST, **filters
+    )
     chart = {
         "products": [p.name for p in d.products],
         "series": [
@@ -82,7 +88,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "market_access/dashboard.html",
         {
             "d": d,
+            "acc_url": reverse("market_access:account", args=[0])[:-2],
             "kpis": kpis,
+            "change_total": sum(d.change_counts[(k, 90)] for k in ("win", "loss", "change")),
             "form": form,
             "chart": chart,
             "legend": _legend(),
@@ -172,20 +180,68 @@ def protocol_create(request: HttpRequest, account_id: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             p = services.protocol_create(
-                actor=actor, account_id=acc.pk,
-                data=services.ProtocolInput(
-                    name=data["name"], kind=data["kind"], status=data["status"], scope=data["scope"],
-                    therapeutic_area_id=data["therapeutic_area"], description=data["description"],
-                    effective_from=data["effective_from"], review_date=data["review_date"], owner_id=data["owner"],
-                    our_owner_id=actor.pk,
-                ),
-            )  # fmt: skip
+                actor=actor, account_id=acc.pk, data=_protocol_input(data, actor.pk), reason=data["reason"]
+            )
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:
             messages.success(request, _("Protocol created: now add its products."))
             return redirect("market_access:protocol", protocol_id=p.pk)
     return render(request, "market_access/protocol_form.html", {"account": acc, "form": form})
+
+
+def _protocol_input(data: dict[str, Any], our_owner_id: int | None) -> services.ProtocolInput:
+    return services.ProtocolInput(
+        name=data["name"], kind=data["kind"], status=data["status"], scope=data["scope"],
+        therapeutic_area_id=data["therapeutic_area"], description=data["description"],
+        effective_from=data["effective_from"], review_date=data["review_date"], owner_id=data["owner"],
+        our_owner_id=our_owner_id,
+    )  # fmt: skip
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def protocol_edit(request: HttpRequest, protocol_id: int) -> HttpResponse:
+    """Edit a protocol's details (products are edited on its page), or retire it."""
+    actor = _actor(request)
+    try:
+        p = selectors.protocol_get(actor=actor, protocol_id=protocol_id)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+    if not services.can_edit_formulary(actor):
+        messages.error(request, _("Only market access edits protocols."))
+        return redirect("market_access:protocol", protocol_id=p.pk)
+    people = [
+        x.stakeholder
+        for x in account_positions(actor=actor, account=p.account, include_descendants=False, include_ended=False)[
+            :200]
+    ]  # fmt: skip
+    if p.owner is not None and p.owner.pk not in {s.pk for s in people}:
+        people.append(p.owner)  # the current owner stays selectable
+    initial = {"name": p.name, "kind": p.kind, "status": p.status, "scope": p.scope,
+               "therapeutic_area": p.therapeutic_area_id, "description": p.description,
+               "effective_from": p.effective_from, "review_date": p.review_date, "owner": p.owner_id}  # fmt: skip
+    form = ProtocolForm(request.POST or None, initial=initial, areas=therapeutic_area_list(actor=actor), people=people)
+    if request.method == "POST" and "retire" in request.POST:
+        try:
+            services.protocol_retire(actor=actor, protocol_id=p.pk, reason=request.POST.get("reason", "")[:255])
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Protocol retired."))
+        return redirect("market_access:protocol", protocol_id=p.pk)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.protocol_update(
+                actor=actor, protocol_id=p.pk, data=_protocol_input(data, p.our_owner_id), reason=data["reason"]
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("Protocol saved."))
+            return redirect("market_access:protocol", protocol_id=p.pk)
+    return render(request, "market_access/protocol_form.html", {"account": p.account, "form": form, "p": p})
 
 
 @login_required
@@ -222,13 +278,16 @@ def protocol(request: HttpRequest, protocol_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def fhir_import(request: HttpRequest, account_id: int) -> HttpResponse:
+    """Upload a FHIR formulary: it is kept and checked by a job (the preview), then written on confirmation."""
     actor = _actor(request)
     try:
         acc = account_get(actor=actor, account_id=account_id)
     except NotFound as exc:
         raise Http404(str(exc)) from exc
+    if not services.can_edit_formulary(actor):
+        messages.error(request, _("Only market access imports formulary data."))
+        return redirect("market_access:account", account_id=acc.pk)
     form = FhirImportForm(request.POST or None, request.FILES or None)
-    result = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         by_name = {p.name.lower(): p.pk for p in selectors.formulary_products(actor=actor)}
@@ -246,18 +305,50 @@ def fhir_import(request: HttpRequest, account_id: int) -> HttpResponse:
         if bad:
             form.add_error("mapping", _("Not “code = product”: %(l)s") % {"l": "; ".join(bad)})
         else:
+            upload = data["file"]
             try:
-                result = services.formulary_import_fhir(
-                    actor=actor, account_id=acc.pk, content=data["file"].read(), mapping=mapping,
-                    dry_run=not data["confirm"], reason=data["reason"],
+                imp = services.formulary_import_start(
+                    actor=actor, account_id=acc.pk, filename=upload.name, content=upload.read(), mapping=mapping,
+                    reason=data["reason"],
                 )  # fmt: skip
             except DomainError as exc:
                 apply_domain_error(form, exc)
             else:
-                if not result.dry_run:
-                    messages.success(request, _("%(n)d imported formulary records written.") % {"n": result.created})
-                    return redirect("market_access:account", account_id=acc.pk)
-    return render(request, "market_access/import.html", {"account": acc, "form": form, "result": result})
+                return redirect("market_access:import_detail", import_id=imp.pk)
+    imports = list(selectors.formulary_import_list(actor=actor, account=acc)[:10])
+    return render(request, "market_access/import.html", {"account": acc, "form": form, "imports": imports})
+
+
+@login_required
+@require_GET
+def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
+    """An import: the job's progress, then the preview (every item and what would happen to it), then the outcome.
+    ``?part=result`` is the part HTMX polls while the job runs."""
+    actor = _actor(request)
+    try:
+        imp = selectors.formulary_import_get(actor=actor, import_id=import_id)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+    context = {"imp": imp, "account": imp.account, "can_edit": services.can_edit_formulary(actor),
+               "running": imp.job is not None and not imp.job.finished}  # fmt: skip
+    if request.GET.get("part") == "result":
+        return render(request, "market_access/_import_result.html", context)
+    return render(request, "market_access/import_detail.html", context)
+
+
+@login_required
+@require_POST
+def import_apply(request: HttpRequest, import_id: int) -> HttpResponse:
+    actor = _actor(request)
+    try:
+        services.formulary_import_apply(actor=actor, import_id=import_id)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Writing the imported records: follow the progress below."))
+    return redirect("market_access:import_detail", import_id=import_id)
 
 
 # --- lazy panels ---------------------------------------------------------------------------------------------

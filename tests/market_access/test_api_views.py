@@ -126,3 +126,37 @@ def test_query_count_does_not_grow_with_data(formulary: Any, web: Any, url: str)
     small = _count(client, url)
     _grow(w, formulary, 20)
     assert _count(client, url) == small
+
+
+def test_protocol_edit_and_retire_pages(formulary: Any, web: Any, api: Any) -> None:
+    from openkam.market_access import services
+    from openkam.market_access.models import Protocol
+
+    w = formulary.world
+    p = services.protocol_create(actor=w.users["access"], account_id=w.idn.pk,
+                                 data=services.ProtocolInput(name="HF pathway", scope="members"))  # fmt: skip
+    url = f"/market-access/protocols/{p.pk}/edit/"
+    assert web("kam").get(url).status_code == 302  # read only: back to the protocol
+    assert web("kam2").get(url).status_code == 404
+    client = web("access")
+    form = {"name": "Heart failure pathway 2026", "kind": "pathway", "status": "active", "scope": "members",
+            "effective_from": TODAY.isoformat(), "review_date": (TODAY - D(days=1)).isoformat()}  # fmt: skip
+    resp = client.post(url, form)
+    assert resp.status_code == 200 and "before the protocol starts" in resp.content.decode()  # nothing written
+    assert Protocol.objects.get(pk=p.pk).name == "HF pathway"
+    resp = client.post(url, {**form, "review_date": (TODAY + D(days=300)).isoformat(), "description": "GDMT first"})
+    assert resp.status_code == 302
+    p.refresh_from_db()
+    assert (p.name, p.description, p.review_date) == ("Heart failure pathway 2026", "GDMT first", TODAY + D(days=300))
+    actions = [e.pgh_context.metadata["action"] for e in Protocol.pgh_event_model.objects.filter(pgh_obj_id=p.pk)
+               .select_related("pgh_context").order_by("pgh_id") if e.pgh_context]  # type: ignore[attr-defined]  # fmt: skip
+    assert actions[-1] == "market_access.protocol.update"
+    assert client.post(url, {"retire": "1", "reason": "replaced"}).status_code == 302
+    p.refresh_from_db()
+    assert p.status == "retired"
+    last = Protocol.pgh_event_model.objects.filter(pgh_obj_id=p.pk).order_by("-pgh_id").first()  # type: ignore[attr-defined]
+    assert last.pgh_context.metadata["action"] == "market_access.protocol.retire"
+    assert last.pgh_context.metadata["reason"] == "replaced"
+    assert 'data-testid="protocol-retired"' in client.get(f"/market-access/protocols/{p.pk}/").content.decode()
+    assert api("access").post(f"market-access/protocols/{p.pk}/retire", {})[0] == 400  # already retired
+    assert api("kam").post(f"market-access/protocols/{p.pk}/retire", {})[0] == 403
