@@ -12,9 +12,10 @@ import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import DEFERRED, Count, F, Model, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,9 +39,10 @@ from openkam.commercial.models import (
 from openkam.core.access import can_write, is_admin
 from openkam.core.errors import NotFound, PermissionDenied
 from openkam.core.models import Role, User
-from openkam.portfolio.models import Indication
+from openkam.portfolio.models import Indication, Product
 
 ZERO = Decimal("0")
+M = TypeVar("M", bound=Model)
 
 
 # --- who may do what ---------------------------------------------------------------------------------------
@@ -88,7 +90,7 @@ def _formulary(*, actor: User, account_ids: list[int], product_ids: list[int]) -
     return dict(formulary_current(actor=actor, account_ids=account_ids, product_ids=product_ids) or {})
 
 
-@dataclass
+@dataclass(slots=True)
 class GridCell:
     column_id: int
     indication_id: int
@@ -108,11 +110,14 @@ class GridCell:
     @property
     def is_gap(self) -> bool:
         """An expansion opportunity: not used (or only listed) and no open opportunity yet."""
-        return self.status in (CellStatus.NOT_USED, CellStatus.FORMULARY_ONLY) and self.opportunity_id is None
+        return self.status in _GAP_STATUSES and self.opportunity_id is None
 
     @property
     def status_label(self) -> str:
         return str(CellStatus(self.status).label)
+
+
+_GAP_STATUSES = frozenset({CellStatus.NOT_USED.value, CellStatus.FORMULARY_ONLY.value})
 
 
 @dataclass
@@ -133,100 +138,150 @@ class WhitespaceGrid:
     used_share: float | None = None  # % of applicable cells in use
 
 
-def _columns(account: Account) -> list[Account]:
-    """The account's direct units / member hospitals (the account itself when it has none)."""
-    children = list(
-        Account.objects.filter(parent_id=account.pk)
-        .exclude(type__in=[AccountType.PHARMACY])
-        .only("pk", "name", "type", "ancestors", "depth")
-        .order_by("name", "pk")
-    )
-    return children or [account]
+# The grid's data in ONE round trip to the database (three statements in one ``execute``; on a busy server every
+# round trip costs more than these small statements themselves): (1) the columns — the account's direct units /
+# member hospitals, not pharmacies; (2) the rows — approved indications of marketed / launched products; (3) the
+# roll-up of recorded cells and open opportunities to the columns, grouped per column × indication. A row below the
+# account belongs to the column in its ``ancestors`` (or is the column); with no units, the account itself is the
+# only column and everything below it rolls up to it.
+_GRID_SQL = """
+SELECT a.id, a.name, a.type, a.ancestors, a.depth FROM accounts_account a
+WHERE a.parent_id = %(account)s AND a.type <> ALL(%(excluded)s) ORDER BY a.name, a.id;
+SELECT i.id, i.name, i.product_id, p.name FROM portfolio_indication i JOIN portfolio_product p ON p.id = i.product_id
+WHERE i.approved AND p.status = ANY(%(product_statuses)s) ORDER BY p.name, i.name;
+WITH cols AS (
+    SELECT a.id FROM accounts_account a WHERE a.parent_id = %(account)s AND a.type <> ALL(%(excluded)s)
+), own AS (
+    SELECT NOT EXISTS (SELECT 1 FROM cols) AS own
+), sub AS MATERIALIZED (
+    SELECT a.id, CASE WHEN own.own THEN %(account)s WHEN a.parent_id = %(account)s THEN a.id
+                      ELSE a.ancestors[%(child_index)s] END AS col
+    FROM accounts_account a CROSS JOIN own
+    WHERE (a.id = %(account)s OR a.ancestors @> ARRAY[%(account)s]::bigint[])
+      AND (own.own OR a.parent_id = %(account)s OR a.ancestors[%(child_index)s] IN (SELECT id FROM cols))
+), cells AS (
+    SELECT s.col, c.indication_id,
+           min(array_position(%(priority)s::text[], c.status::text)) AS rank,
+           sum(c.potential_value) AS potential,
+           min(c.currency) AS currency,
+           sum(c.our_share * coalesce(nullif(c.potential_value, 0), 1)) FILTER (WHERE c.our_share IS NOT NULL) AS sw,
+           sum(coalesce(nullif(c.potential_value, 0), 1)) FILTER (WHERE c.our_share IS NOT NULL) AS w,
+           array_agg(c.competitor) FILTER (WHERE c.competitor <> '') AS competitors,
+           min(c.contract_end) AS contract_end,
+           CASE WHEN count(*) = 1 THEN min(c.notes) ELSE '' END AS notes,
+           count(*) AS units
+    FROM commercial_whitespacecell c JOIN sub s ON s.id = c.account_id
+    WHERE s.col IS NOT NULL AND (s.col = %(account)s OR s.col IN (SELECT id FROM cols))
+    GROUP BY 1, 2
+), opps AS (
+    SELECT s.col, o.indication_id, min(o.id) AS opportunity_id
+    FROM commercial_opportunity o JOIN sub s ON s.id = o.account_id
+    WHERE s.col IS NOT NULL AND (s.col = %(account)s OR s.col IN (SELECT id FROM cols))
+      AND o.stage = ANY(%(open)s) AND o.indication_id IS NOT NULL
+    GROUP BY 1, 2
+)
+SELECT coalesce(cells.col, opps.col), coalesce(cells.indication_id, opps.indication_id), cells.rank, cells.potential,
+       cells.currency, cells.sw, cells.w, cells.competitors, cells.contract_end, cells.notes, cells.units,
+       opps.opportunity_id
+FROM cells FULL JOIN opps ON opps.col = cells.col AND opps.indication_id = cells.indication_id
+"""
+_SHARE_STEP = Decimal("0.1")
+_PRODUCT_STATUSES = ["marketed", "launch"]
+
+
+def _loaded(model: type[M], values: dict[str, Any]) -> M:
+    """A model instance from some of its columns read by raw SQL, as the ORM makes it (other fields deferred)."""
+    fields = model._meta.concrete_fields
+    row = [values.get(f.attname, DEFERRED) for f in fields]
+    return model.from_db(connection.alias, [f.attname for f in fields if f.attname in values], row)
+
+
+def _competitor(names: list[str] | None) -> str:
+    """The most frequent competitor named in a column's units (one of them on a tie)."""
+    if not names:
+        return ""
+    return names[0] if len(names) == 1 else Counter(names).most_common(1)[0][0]
 
 
 def whitespace_grid(*, actor: User, account_id: int) -> WhitespaceGrid:
     """Approved indications of our marketed / launched products × the account's units (or member hospitals), in a
-    fixed number of queries. A column's cell sums what is recorded at the column and every unit below it."""
+    fixed number of queries. A column's cell sums what is recorded at the column and every unit below it (strongest
+    status, potentials added, share weighted by potential, most frequent competitor, earliest contract end) — the
+    roll-up is grouped in SQL, so the Python work is one small object per cell."""
     account = account_get(actor=actor, account_id=account_id)
-    columns = _columns(account)
-    column_ids = [c.pk for c in columns]
-    own_column = columns == [account]
-    indications = list(
-        Indication.objects.filter(approved=True, product__status__in=["marketed", "launch"])
-        .select_related("product")
-        .order_by("product__name", "name")
-    )
-    # Every recorded cell at a column or below it, mapped to its column.
-    cells_qs = WhitespaceCell.objects.filter(account__in=account_subtree(account=account, include_self=own_column))
-    rows_raw = cells_qs.values_list(
-        "account_id", "account__ancestors", "indication_id", "status", "potential_value", "currency", "our_share",
-        "competitor", "contract_end", "notes",
-    )  # fmt: skip
-    col_set = set(column_ids)
-    grouped: dict[tuple[int, int], list[tuple[Any, ...]]] = defaultdict(list)
-    for acc_id, ancestors, ind_id, *rest in rows_raw:
-        col = acc_id if acc_id in col_set else next((a for a in (ancestors or []) if a in col_set), None)
-        if col is not None:
-            grouped[(col, ind_id)].append(tuple(rest))
+    recorded: dict[tuple[int, int], tuple[Any, ...]] = {}
     opps: dict[tuple[int, int], int] = {}
-    opp_rows = (
-        Opportunity.objects.filter(
-            account__in=account_subtree(account=account, include_self=own_column),
-            stage__in=OPEN_STAGES,
-            indication_id__isnull=False,
+    with connection.cursor() as cur:
+        cur.execute(
+            _GRID_SQL,
+            {
+                "account": account.pk,
+                "excluded": [AccountType.PHARMACY.value],
+                "product_statuses": _PRODUCT_STATUSES,
+                "child_index": len(account.ancestors or []) + 2,  # a direct child's place in ``ancestors`` (1-based)
+                "priority": [s.value for s in _PRIORITY],
+                "open": [s.value for s in OPEN_STAGES],
+            },
         )
-        .values_list("pk", "account_id", "account__ancestors", "indication_id")
-        .order_by("pk")
-    )
-    for pk, acc_id, ancestors, ind_id in opp_rows:
-        col = acc_id if acc_id in col_set else next((a for a in (ancestors or []) if a in col_set), None)
-        if col is not None:
-            opps.setdefault((col, ind_id), pk)
+        columns = [
+            _loaded(Account, {"id": pk, "name": name, "type": kind, "ancestors": ancestors, "depth": depth})
+            for pk, name, kind, ancestors, depth in cur.fetchall()
+        ]
+        cur.cursor.nextset()
+        indications = []
+        for ind_id, name, product_id, product_name in cur.cursor.fetchall():
+            ind = _loaded(Indication, {"id": ind_id, "name": name, "product_id": product_id})
+            ind.product = _loaded(Product, {"id": product_id, "name": product_name})
+            indications.append(ind)
+        cur.cursor.nextset()
+        for col, ind_id, *rest, opp_id in cur.cursor.fetchall():
+            if rest[0] is not None:
+                recorded[(col, ind_id)] = tuple(rest)
+            if opp_id is not None:
+                opps[(col, ind_id)] = opp_id
+    columns = columns or [account]
+    column_ids = [c.pk for c in columns]
     product_ids = sorted({i.product_id for i in indications})
     lookup_ids = sorted({*column_ids, account.pk, *account.ancestors})
     formulary = _formulary(actor=actor, account_ids=lookup_ids, product_ids=product_ids)
     listed = {key for key, view in formulary.items() if _formulary_listed(view)}
-
-    def on_formulary(column: Account, product_id: int) -> bool:
-        chain = [column.pk, *(reversed(column.ancestors or []))]
-        return any((a, product_id) in listed for a in chain)
+    column_chains = [(c.pk, [c.pk, *reversed(c.ancestors or [])]) for c in columns]
+    listed_at = {
+        (col, pid): any((a, pid) in listed for a in chain) for col, chain in column_chains for pid in product_ids
+    }
 
     grid = WhitespaceGrid(account=account, columns=columns, rows=[])
     counts: Counter[str] = Counter()
     potential: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    not_used, formulary_only = CellStatus.NOT_USED.value, CellStatus.FORMULARY_ONLY.value
+    priority = [s.value for s in _PRIORITY]
     for ind in indications:
         row = GridRow(indication=ind, cells=[])
-        for column in columns:
-            recs = grouped.get((column.pk, ind.pk), [])
-            listed_here = on_formulary(column, ind.product_id)
-            cell = GridCell(column.pk, ind.pk, ind.product_id, CellStatus.NOT_USED, bool(recs), formulary=listed_here)
-            if recs:
-                statuses = {r[0] for r in recs}
-                cell.status = next(s for s in _PRIORITY if s in statuses)
-                values = [r[1] for r in recs if r[1] is not None]
-                cell.potential_value = sum(values, ZERO) if values else None
-                cell.currency = recs[0][2]
-                shares = [(r[3], r[1] or Decimal(1)) for r in recs if r[3] is not None]
-                if shares:
-                    weight = sum((w for _s, w in shares), ZERO)
-                    cell.our_share = (sum((s * w for s, w in shares), ZERO) / weight).quantize(Decimal("0.1"))
-                competitors = Counter(r[4] for r in recs if r[4])
-                cell.competitor = competitors.most_common(1)[0][0] if competitors else ""
-                ends = [r[5] for r in recs if r[5] is not None]
-                cell.contract_end = min(ends) if ends else None
-                cell.notes = recs[0][6] if len(recs) == 1 else ""
-                cell.units = len(recs)
-            if cell.status == CellStatus.NOT_USED and listed_here:
-                cell.status = CellStatus.FORMULARY_ONLY
-            cell.opportunity_id = opps.get((column.pk, ind.pk))
-            counts[cell.status] += 1
-            if cell.opportunity_id:
+        cells = row.cells
+        ind_id, pid = ind.pk, ind.product_id
+        for col in column_ids:
+            listed_here = listed_at[(col, pid)]
+            rec = recorded.get((col, ind_id))
+            opp_id = opps.get((col, ind_id))
+            if rec is None:
+                status = formulary_only if listed_here else not_used
+                cell = GridCell(col, ind_id, pid, status, False, formulary=listed_here, opportunity_id=opp_id)
+            else:
+                rank, value, currency, sw, w, competitors, end, notes, units = rec
+                status = priority[rank - 1]
+                if status == not_used and listed_here:
+                    status = formulary_only
+                share = (sw / w).quantize(_SHARE_STEP) if sw is not None and w else None
+                cell = GridCell(col, ind_id, pid, status, True, value, currency, share, _competitor(competitors), end,
+                                notes or "", units, opp_id, listed_here)  # fmt: skip
+            counts[status] += 1
+            if opp_id is not None:
                 grid.open_opportunities += 1
-            if cell.is_gap:
+            elif status in _GAP_STATUSES:
                 grid.gaps += 1
                 if cell.potential_value:
                     potential[cell.currency] += cell.potential_value
-            row.cells.append(cell)
+            cells.append(cell)
         grid.rows.append(row)
     grid.counts = {s.value: counts.get(s.value, 0) for s in CellStatus}
     applicable = sum(n for s, n in counts.items() if s != CellStatus.NOT_APPLICABLE)

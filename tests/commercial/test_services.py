@@ -70,6 +70,46 @@ def test_grid_of_an_idn_is_hospitals_by_approved_indications(world: Any, portfol
     assert [c.name for c in hospital_grid.columns] == ["Cardiology"]
 
 
+def test_a_column_rolls_up_its_units_and_a_grid_without_units_is_one_column(world: Any, portfolio: Any) -> None:
+    """The SQL roll-up: strongest status, potentials added, share weighted by potential, most frequent competitor,
+    earliest contract end, units counted; pharmacies are no column; an account without units is its own column."""
+    from openkam.accounts import services as account_services
+
+    kam, admin = world.users["kam"], world.users["admin"]
+    ward = account_services.account_create(actor=admin, name="Ward 2", type="department", parent=world.hospital)
+    pharmacy = account_services.account_create(actor=admin, name="Outpatient pharmacy", type="pharmacy",
+                                               parent=world.idn)  # fmt: skip
+    cell = services.whitespace_cell_set
+    cell(actor=kam, account_id=world.hospital.pk, indication_id=portfolio.lung.pk, status="not_used",
+         potential_value=100000, our_share=10, competitor="Oncorival", contract_end=dt.date(2028, 1, 31))  # fmt: skip
+    cell(actor=kam, account_id=world.department.pk, indication_id=portfolio.lung.pk, status="competitor",
+         potential_value=300000, our_share=50, competitor="Oncorival", contract_end=dt.date(2027, 6, 30))  # fmt: skip
+    cell(actor=kam, account_id=ward.pk, indication_id=portfolio.lung.pk, status="used", competitor="Lungex",
+         notes="pilot")  # fmt: skip
+    cell(actor=kam, account_id=pharmacy.pk, indication_id=portfolio.lung.pk, status="used")
+    opp = services.whitespace_cell_to_opportunity(actor=kam, account_id=ward.pk, indication_id=portfolio.hf.pk)
+
+    grid = selectors.whitespace_grid(actor=kam, account_id=world.idn.pk)
+    assert [c.pk for c in grid.columns] == [world.hospital.pk, world.hospital2.pk]  # no pharmacy column
+    lung = {c.column_id: c for c in grid.rows[2].cells}[world.hospital.pk]
+    assert lung.status == CellStatus.USED and lung.recorded and lung.units == 3
+    assert lung.potential_value == Decimal("400000.00")
+    assert lung.our_share == Decimal("40.0")  # (10 × 100,000 + 50 × 300,000) / 400,000
+    assert lung.competitor == "Oncorival" and lung.contract_end == dt.date(2027, 6, 30) and lung.notes == ""
+    hf = {c.column_id: c for c in grid.rows[0].cells}
+    assert hf[world.hospital.pk].opportunity_id == opp.pk and not hf[world.hospital.pk].is_gap
+    assert not hf[world.hospital.pk].recorded and hf[world.hospital2.pk].is_gap
+    assert grid.open_opportunities == 1 and grid.counts["used"] == 1
+    assert grid.rows[0].indication.product.name == "Cardivance"  # rows read with their product, no extra query
+
+    ward_grid = selectors.whitespace_grid(actor=kam, account_id=ward.pk)
+    assert ward_grid.columns == [ward] and len(ward_grid.rows[2].cells) == 1
+    only = ward_grid.rows[2].cells[0]
+    assert only.status == CellStatus.USED and only.notes == "pilot" and only.competitor == "Lungex"
+    pharmacy_grid = selectors.whitespace_grid(actor=kam, account_id=pharmacy.pk)
+    assert pharmacy_grid.columns == [pharmacy] and pharmacy_grid.rows[2].cells[0].status == CellStatus.USED
+
+
 def test_whitespace_refuses_off_label_and_bad_values(world: Any, portfolio: Any) -> None:
     kam = world.users["kam"]
     with pytest.raises(ValidationFailed) as exc:
