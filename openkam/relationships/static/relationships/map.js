@@ -32,26 +32,44 @@ window.OKAM_REL = (function () {
     return d.stanceColours[String(n.stance)];
   }
 
-  /* Larger maps: people grouped by account (a ring of groups, each a small disc), computed at once — a force
-     layout of hundreds of nodes and thousands of links takes seconds and ends as a hairball. */
-  function groupedLayout(d, nodes) {
-    var groups = {}, order = [];
+  /* Larger maps: people grouped by account — each account a disc (sunflower spiral, most influential in the
+     middle), the discs packed in rows from the largest, each with the account's name above it; computed at
+     once (a force layout of hundreds of nodes and thousands of links takes seconds and ends as a hairball).
+     Returns the label nodes to add and the account of each node (to tell links inside an account from links
+     between accounts). */
+  function groupedLayout(d, nodes, width, height) {
+    var groups = {}, order = [], groupOf = {};
     nodes.forEach(function (n) {
       var key = n.raw ? n.raw.account_id : (n.vacancy ? n.vacancy.account_id : 0);
       if (!groups[key]) { groups[key] = []; order.push(key); }
       groups[key].push(n);
+      groupOf[n.id] = key;
     });
     order.sort(function (a, b) { return groups[b].length - groups[a].length; });
-    var R = 100 * Math.sqrt(nodes.length);
-    order.forEach(function (key, gi) {
-      var members = groups[key], angle = 2 * Math.PI * gi / order.length;
-      var cx = gi === 0 ? 0 : R * Math.cos(angle), cy = gi === 0 ? 0 : R * Math.sin(angle);
-      var r = 14 * Math.sqrt(members.length);
+    var spacing = 11, gap = 34, area = 0;
+    var radius = {};
+    order.forEach(function (key) {
+      radius[key] = spacing * Math.sqrt(groups[key].length) + 6;
+      area += Math.pow(2 * radius[key] + gap, 2);
+    });
+    var rowWidth = Math.max(2 * radius[order[0]] + gap, Math.sqrt(area * (width || 900) / (height || 620)));
+    var x = 0, y = 0, rowHeight = 0, labels = [];
+    order.forEach(function (key) {
+      var members = groups[key], r = radius[key], dia = 2 * r + gap;
+      if (x > 0 && x + dia > rowWidth) { x = 0; y += rowHeight; rowHeight = 0; }
+      var cx = x + dia / 2, cy = y + dia / 2 + 12;
+      members.sort(function (a, b) { return (b.value || 0) - (a.value || 0); });
       members.forEach(function (n, i) {
         var k = Math.sqrt(i + 0.5) / Math.sqrt(members.length), a = i * 2.399963;  // sunflower spiral
         n.x = cx + r * k * Math.cos(a); n.y = cy + r * k * Math.sin(a);
       });
+      var first = members[0], name = first.raw ? first.raw.account : (first.vacancy ? first.vacancy.account : "");
+      labels.push({id: "g" + key, name: name + " (" + members.length + ")", x: cx, y: cy - r - 4, symbolSize: 0,
+                   group: true, label: {show: true, position: "top", fontSize: 10, color: "#495057", fontWeight: "bold"},
+                   tooltip: {show: false}, itemStyle: {opacity: 0}});
+      x += dia; rowHeight = Math.max(rowHeight, dia + 12);
     });
+    return {labels: labels, groupOf: groupOf};
   }
 
   function graphOption(d) {
@@ -70,20 +88,24 @@ window.OKAM_REL = (function () {
                   itemStyle: {color: "#fff", borderColor: "#dc3545", borderType: "dashed", borderWidth: 2},
                   label: {show: !big, color: "#dc3545"}, vacancy: v});
     });
-    if (grouped) { groupedLayout(d, nodes); }
+    var layout = grouped ? groupedLayout(d, nodes, d.width, d.height) : null;
     var kinds = ["reports_to", "influences", "peer", "conflicts_with"];
     var links = d.links.map(function (l) {
+      // on large maps links between accounts are faint (hover a person to see theirs), links inside an account show
+      var across = layout && layout.groupOf[String(l.source)] !== layout.groupOf[String(l.target)];
       return {source: String(l.source), target: String(l.target), kind: l.kind,
-              symbol: l.directional ? ["none", "arrow"] : ["none", "none"], symbolSize: 7,
-              lineStyle: {color: d.linkColours[l.kind], width: big ? 0.5 : l.strength * 0.9,
+              symbol: l.directional && !big ? ["none", "arrow"] : ["none", "none"], symbolSize: 7,
+              lineStyle: {color: d.linkColours[l.kind], width: big ? 0.6 : l.strength * 0.9,
                           type: l.kind === "conflicts_with" ? "dashed" : "solid",
-                          opacity: big ? 0.15 : (d.nodes.length > 120 ? 0.3 : 0.75),
+                          opacity: across ? (big ? 0.03 : 0.08) : (big ? 0.35 : (grouped ? 0.45 : 0.75)),
                           curveness: l.kind === "peer" ? 0.15 : 0.05}};
     });
+    if (layout) { nodes = nodes.concat(layout.labels); }
     return {
       animation: !grouped,
       tooltip: {formatter: function (p) {
         if (p.dataType === "edge") { return esc(d.labels[p.data.kind]); }
+        if (p.data.group) { return ""; }
         if (p.data.vacancy) { var v = p.data.vacancy; return "<b>" + esc(d.labels.vacant) + "</b>: " + esc(v.title) + "<br>" + esc(v.account) + "<br>" + esc(v.former) + " → " + esc(v.since); }
         var n = p.data.raw, rows = ["<b>" + esc(n.name) + "</b>", esc(n.title) + " · " + esc(n.account)];
         if (d.judgements) {
@@ -99,7 +121,7 @@ window.OKAM_REL = (function () {
         type: "graph", layout: grouped ? "none" : "force", roam: true, draggable: !big, data: nodes, links: links,
         categories: kinds.map(function (k) { return {name: d.labels[k]}; }),
         force: {repulsion: 220, edgeLength: [60, 140], gravity: 0.08, layoutAnimation: false},
-        circular: {rotateLabel: true}, emphasis: {focus: "adjacency", lineStyle: {width: 3}},
+        circular: {rotateLabel: true}, emphasis: {focus: "adjacency", lineStyle: {width: big ? 1.5 : 3, opacity: 0.9}},
         label: {position: "right", fontSize: 11, formatter: "{b}"}, labelLayout: {hideOverlap: true},
         edgeSymbol: ["none", "arrow"], top: 36, bottom: 8, left: 8, right: 8
       }]
@@ -132,6 +154,7 @@ window.OKAM_REL = (function () {
     state.el = el; state.data = data;
     if (state.graph) { state.graph.dispose(); }
     state.graph = echarts.init(el, null, {renderer: "canvas"});
+    data.width = el.clientWidth; data.height = el.clientHeight;
     var first = true;
     state.graph.on("rendered", function () {  // the first frame painted: time to first render
       if (first) { first = false; el.dataset.renderMs = String(Math.round(performance.now() - t0)); el.dataset.rendered = "1"; }
