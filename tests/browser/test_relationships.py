@@ -5,6 +5,7 @@ assessment recorded in place changes the graph."""
 from __future__ import annotations
 
 import io
+import re
 import time
 from typing import Any
 
@@ -56,6 +57,8 @@ def test_map_renders_finding_fixed_in_place(mapped: Any, page: Any, login: Any) 
     form.locator("[data-testid=strength-save]").click()
     expect(card.locator("[data-testid=strength-row]")).to_have_count(2)
     expect(page.locator("[data-testid=finding][data-code=champion_single_contact]")).to_have_count(0)
+    # the coverage matrix and the key figures follow without a reload (out-of-band swaps)
+    expect(page.locator("[data-testid=matrix-member]")).to_have_count(2)
     assert RelationshipStrength.objects.filter(stakeholder=mapped.pharm).count() == 2
     shot(page, "relationships-fixed")
 
@@ -69,6 +72,7 @@ def test_map_renders_finding_fixed_in_place(mapped: Any, page: Any, login: Any) 
     card.locator("[data-testid=assessment-save]").click()
     expect(page.locator("[data-testid=saved]")).to_be_visible()
     assert StakeholderAssessment.objects.get(stakeholder=mapped.fellow, superseded_at=None).stance == 2
+    expect(page.locator("[data-testid=kpi-assessed]")).to_have_text(re.compile(r"^\s*4\s*/\s*4\s*$"))
     expect(page.locator("#rel-graph[data-rendered='1']")).to_have_count(1)  # reloaded after the change
 
 
