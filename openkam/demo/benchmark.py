@@ -530,10 +530,10 @@ def render_markdown(report: Report) -> str:
 
 
 def write_results(report: Report, output: Path | None = None, directory: Path = RESULTS_DIR) -> list[Path]:
-    """Write the report to ``output`` (default ``<directory>/latest.md``) and ``<directory>/<scale>.md``."""
+    """Write the report to ``output`` only, or by default to ``<directory>/latest.md`` and ``<directory>/<scale>.md``."""
     text = render_markdown(report)
     directory.mkdir(parents=True, exist_ok=True)
-    paths = [output or directory / "latest.md", directory / f"{report.scale}.md"]
+    paths = [output] if output else [directory / "latest.md", directory / f"{report.scale}.md"]
     for path in paths:
         path.write_text(text)
     return paths

@@ -162,6 +162,8 @@ def wipe_domain_data(using: str = "default") -> list[str]:
             if model is Specialty or model._meta.proxy or not model._meta.managed:
                 continue
             tables.append(model._meta.db_table)
+    # and every table a world section writes (some, like sales lines, have no FK constraint to cascade from)
+    tables += [model._meta.db_table for model in WORLD_MODELS]
     tables += ["pghistory_context", "django_session"]
     tables = sorted(set(tables))
     with connections[using].cursor() as cur:
