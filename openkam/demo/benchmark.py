@@ -530,7 +530,7 @@ def render_markdown(report: Report) -> str:
 
 
 def write_results(report: Report, output: Path | None = None, directory: Path = RESULTS_DIR) -> list[Path]:
-    """Write the report to ``output`` only, or by default to ``<directory>/latest.md`` and ``<directory>/<scale>.md``."""
+    """Write the report to ``output`` only, or else to ``<directory>/latest.md`` and ``<directory>/<scale>.md``."""
     text = render_markdown(report)
     directory.mkdir(parents=True, exist_ok=True)
     paths = [output] if output else [directory / "latest.md", directory / f"{report.scale}.md"]
