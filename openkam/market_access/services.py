@@ -792,6 +792,8 @@ def formulary_import_run(
 
 def _line_json(line: ImportLine) -> dict[str, Any]:
     out = dict(line.__dict__)
+    out["status_label"] = str(FormularyStatusCode(line.status).label) if line.status else ""
+    out["restriction_labels"] = [str(RestrictionKind(k).label) for k in line.restriction_kinds]
     out["effective_from"] = line.effective_from.isoformat() if line.effective_from else None
     out["effective_to"] = line.effective_to.isoformat() if line.effective_to else None
     return out

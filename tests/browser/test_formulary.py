@@ -90,3 +90,75 @@ def test_account_360_and_plan_page_show_the_formulary_panels(page: Any, login: A
     plan_panel.locator("button[type=submit]").click()
     expect(page.get_by_test_id("plan-targets")).to_contain_text("Renvia")
     shot(page, "formulary-plan-panel")
+
+
+def test_create_edit_and_retire_a_protocol(page: Any, login: Any, world: Any) -> None:
+    _formulary(world)
+    login("access")
+    page.goto(f"/market-access/accounts/{world.idn.pk}/")
+    page.get_by_role("link", name="New protocol").click()
+    page.fill("#id_name", "Heart failure pathway")
+    page.select_option("#id_scope", "members")
+    page.get_by_test_id("protocol-save").click()
+    page.select_option("#id_product", label="Cardiora")
+    page.select_option("#id_line_of_therapy", "second")
+    page.get_by_role("button", name="Add product").click()
+    expect(page.locator("table")).to_contain_text("Cardiora")
+    page.get_by_test_id("protocol-edit").click()
+    expect(page.locator("#id_name")).to_have_value("Heart failure pathway")
+    page.fill("#id_effective_from", TODAY.isoformat())
+    page.fill("#id_review_date", (TODAY - dt.timedelta(days=3)).isoformat())
+    page.get_by_test_id("protocol-save").click()
+    expect(page.get_by_test_id("error-review_date")).to_contain_text("before the protocol starts")
+    page.fill("#id_review_date", (TODAY + dt.timedelta(days=180)).isoformat())
+    page.fill("#id_name", "Heart failure pathway 2026")
+    page.fill("#id_description", "GDMT first; Cardiora as second line.")
+    page.fill("#id_reason", "P&T revision")
+    shot(page, "formulary-protocol-edit")
+    page.get_by_test_id("protocol-save").click()
+    expect(page.locator("h1")).to_contain_text("Heart failure pathway 2026")
+    expect(page.get_by_test_id("protocol-description")).to_contain_text("GDMT first")
+    shot(page, "formulary-protocol")
+    page.get_by_test_id("protocol-edit").click()
+    page.locator("input[name=reason]").last.fill("Replaced by the 2027 pathway")
+    page.get_by_test_id("protocol-retire").click()
+    expect(page.get_by_test_id("protocol-retired")).to_be_visible()
+    page.goto(f"/market-access/accounts/{world.hospital.pk}/")  # covers the members: listed, retired
+    expect(page.get_by_test_id("protocols")).to_contain_text("Heart failure pathway 2026")
+    expect(page.get_by_test_id("protocols")).to_contain_text("Retired")
+
+
+def test_fhir_import_preview_then_write(page: Any, login: Any, world: Any, tmp_path: Any) -> None:
+    import json
+    from pathlib import Path
+
+    from openkam.core.models import Job
+    from openkam.core.services import job_execute
+
+    data = Path(__file__).resolve().parents[1] / "data" / "fhir"
+    bundle = {"resourceType": "Bundle", "type": "collection",
+              "entry": [{"resource": json.loads(p.read_text())} for p in sorted(data.glob("*.json"))]}  # fmt: skip
+    path = tmp_path / "payer-formulary.json"
+    path.write_text(json.dumps(bundle))
+    f.ProductFactory(name="Doxepa", generic_name="doxepin")
+    payer = f.AccountFactory(name="Sample Medicare Advantage", type="payer", parent=world.idn,
+                             ancestors=[world.idn.pk], depth=1)  # fmt: skip
+    login("access")
+    page.goto(f"/market-access/accounts/{payer.pk}/")
+    page.get_by_role("link", name="Import FHIR formulary").click()
+    page.set_input_files("#id_file", str(path))
+    page.fill("#id_reason", "CMS formulary 2021")
+    page.get_by_test_id("import-check").click()
+    expect(page.get_by_test_id("job")).to_be_visible()
+    job_execute(job_id=Job.objects.filter(kind="market_access.fhir_import").latest("pk").pk)  # what the worker does
+    expect(page.get_by_test_id("import-ready")).to_be_visible(timeout=10000)  # the page polls itself
+    expect(page.get_by_test_id("import-preview")).to_contain_text("FormularyItem-D1002-1000091")
+    shot(page, "formulary-import-preview")
+    page.get_by_test_id("import-apply").click()
+    job_execute(job_id=Job.objects.filter(kind="market_access.fhir_import").latest("pk").pk)
+    expect(page.get_by_test_id("import-done")).to_be_visible(timeout=10000)
+    shot(page, "formulary-import-done")
+    page.get_by_test_id("import-see-account").click()
+    expect(page.get_by_test_id("formulary-history")).to_contain_text("Imported")
+    expect(page.get_by_test_id("formulary-history")).to_contain_text("Doxepa")
+    expect(page.get_by_test_id("formulary-history")).to_contain_text("Generic")
