@@ -394,6 +394,14 @@ def test_sales_import_dry_run_then_import(world: Any, portfolio: Any) -> None:
         ("{other},Cardivance,2026-01,1,100,0,0,0,USD", "account", "that you may see"),
         ('{acc},Cardivance,2026-01,1,"1,000",0,0,0,USD', "gross_sales", "not an amount"),
         ("{acc},Cardivance,2026-01,1,100,-5,0,0,USD", "discounts", "not an amount"),
+        ("{acc},Cardivance,2026-01,1,100.125,0,0,0,USD", "gross_sales", "not an amount"),
+        ("{acc},Cardivance,2026-01,1,NaN,0,0,0,USD", "gross_sales", "not an amount"),
+        ("{acc},Cardivance,2026-01,1,,0,0,0,USD", "gross_sales", "not an amount"),
+        ("{acc},Cardivance,2026-01,1,123456789012345,0,0,0,USD", "gross_sales", "not an amount"),
+        ("{acc},Cardivance,2026-01,1,100,0,0,Infinity,USD", "cogs", "not an amount"),
+        ("{acc},Cardivance,2026-01,1x,100,0,0,0,USD", "quantity", "not a quantity"),
+        ("{acc},Cardivance,2026-02-30,1,100,0,0,0,USD", "period", "not a month"),
+        ("{acc},Cardivance,,1,100,0,0,0,USD", "period", "not a month"),
     ],
 )
 def test_a_bad_row_refuses_the_whole_file(world: Any, portfolio: Any, line: str, field: str, text: str) -> None:
@@ -405,6 +413,23 @@ def test_a_bad_row_refuses_the_whole_file(world: Any, portfolio: Any, line: str,
     assert "Row 4" in job.error and text in job.error
     assert imp.status == ImportStatus.INVALID and imp.errors[0]["row"] == 4 and imp.errors[0]["field"] == field
     assert not SalesLine.objects.exists()
+
+
+def test_many_bad_rows_list_the_first_hundred_in_file_order(world: Any, portfolio: Any) -> None:
+    kam = world.users["kam"]
+    good = f"{world.idn.pk},Cardivance,2026-01, -2 , 100.5 ,,0.10,0,eur\n"  # spaces, negative quantity: fine
+    lines = [good if i % 3 else f"{world.idn.pk},Cardivance,2026-01,1,100,0,0,0,ZZZ\n" for i in range(450)]
+    lines[7] = f"{world.idn.pk},Nothing,2026-99,1,x,0,0,0,ZZZ\n"  # several bad fields: the first one is named
+    imp, job = _run(kam, (HEADER + "".join(lines)).encode(), dry_run=True)
+    assert job.status == "failed" and "151 of 450 lines are wrong" in job.error and "Row 2, currency" in job.error
+    assert len(imp.errors) == 100 and [e["row"] for e in imp.errors] == sorted(e["row"] for e in imp.errors)
+    nothing = "no product “Nothing” (use the brand name or the NDC)"
+    assert {"row": 9, "field": "product", "message": nothing} in imp.errors
+    imp, job = _run(kam, (HEADER + good * 3).encode(), dry_run=False)
+    assert job.status == "done", job.error
+    line = SalesLine.objects.filter(batch=imp).first()
+    assert line is not None and line.quantity == Decimal("-2") and line.currency == "EUR" and line.discounts == 0
+    assert line.gross_sales == Decimal("100.50") and line.rebates == Decimal("0.10")
 
 
 def test_bad_header_and_unreadable_lines(world: Any, portfolio: Any) -> None:
