@@ -604,8 +604,15 @@ def objective_health(plan: AccountPlan, node: ObjectiveNode, today: dt.date) -> 
         )
     if blocked:
         worse(RAG_AMBER, _("%(n)d blocked action(s)") % {"n": blocked})
-    if progress is None and completion is None and o.target is None:
-        return Health(RAG_NONE, [_("no target and no actions to measure yet")])
+    if progress is None and completion is None and status == RAG_GREEN:
+        return Health(
+            RAG_NONE,
+            [
+                _("no current value and no actions to measure yet")
+                if o.target is not None
+                else _("no target and no actions to measure yet")
+            ],
+        )
     if status == RAG_GREEN:
         if done:
             reasons.append(_("target reached") if progress is not None else _("all actions done"))

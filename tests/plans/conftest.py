@@ -81,3 +81,14 @@ def build_plan(
                     status=ActionStatus.DONE if a % 3 == 0 else ActionStatus.IN_PROGRESS,
                 )
     return plan
+
+
+@pytest.fixture(autouse=True)
+def shipped_templates(request: Any) -> None:
+    """The plan templates migration 0004 ships (a browser test's flush of the test database removes them)."""
+    if "django_db" not in {m.name for m in request.node.iter_markers()}:
+        return
+    request.getfixturevalue("db")
+    from openkam.plans.defaults import install_default_templates
+
+    install_default_templates()
