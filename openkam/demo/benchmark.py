@@ -216,10 +216,6 @@ OPERATIONS = (
         lambda s: [s.idn.pk] if s.idn else None, "account_360.sql", target_ms=100, target_scale="large",
     ),
     Operation(
-        "plan_detail", "Plan page — 200 actions", "plans:detail",
-        lambda s: [s.plan.pk] if s.plan else None, "plan_detail.sql",
-    ),
-    Operation(
         "evaluation_matrix", "Portfolio matrix (kam's book)", "evaluation:matrix", lambda s: [],
         "evaluation_matrix.sql", target_ms=300, target_scale="large",
     ),
@@ -274,6 +270,7 @@ OPERATIONS = (
     Operation(
         "plan_detail_large", "Plan page — 50 objectives, 300 actions, every section", "plans:detail",
         lambda s: [s.plan.pk] if s.plan and s.plan_actions >= 300 else None, "plan_detail_large.sql", target_ms=150,
+        target_scale="large",
     ),
 )  # fmt: skip
 

@@ -65,8 +65,9 @@ def test_bench_world_has_the_benchmark_subjects(bench_world: Any) -> None:
     assert subjects.idn is not None and subjects.idn.name == FLAGSHIP
     assert subjects.idn_hospitals == TINY.named_sizes[0]
     assert subjects.idn_stakeholders == TINY.flagship_stakeholders
-    assert subjects.plan is not None and subjects.plan_actions == TINY.big_plan_actions
-    assert Action.objects.filter(tactic__objective__plan=subjects.plan).count() == TINY.big_plan_actions
+    # the core world makes the scale's big plan; the plan sections grow it to the 50-objective/300-action plan
+    assert subjects.plan is not None and subjects.plan_actions == 300 > TINY.big_plan_actions
+    assert Action.objects.filter(tactic__objective__plan=subjects.plan).count() == 300
     assert account_scope(actor=subjects.user).filter(pk=subjects.idn.pk).exists()
     # the flagship's people are its own: no position of an outsider anywhere below it
     below = Account.objects.filter(ancestors__contains=[subjects.idn.pk]).values("pk")
