@@ -30,10 +30,7 @@ class WorldSection:
 
 def sections() -> tuple[WorldSection, ...]:
     """The registered sections, in build order (imported lazily: the generator module stays light)."""
-    found: list[WorldSection] = []
-    # Register a section by adding its module here (one line each).
-    from openkam.demo.sections import relationships; found.append(relationships.SECTION)  # noqa: E702, I001
-    from openkam.demo.sections import market_access; found.append(market_access.SECTION)  # noqa: E702, I001
-    from openkam.demo.sections import commercial; found.append(commercial.SECTION)  # noqa: E702, I001
-    from openkam.demo.sections import plan_sections; found.append(plan_sections.SECTION)  # noqa: E702, I001
-    return tuple(found)
+    from openkam.demo.sections import commercial, market_access, plan_sections, relationships
+
+    # build order: relationships, market access, commercial (reads formulary status), then the plan sections
+    return (relationships.SECTION, market_access.SECTION, commercial.SECTION, plan_sections.SECTION)
