@@ -481,27 +481,57 @@ def _ordered_ids(accounts: QuerySet[Account]) -> list[int]:
 
 def _distribution(
     ids: list[int], *, on: dt.date, product_ids: list[int], filter_product: int | None
-) -> tuple[dict[int, dict[str, int]], dict[str, set[int]]]:
-    """Accounts per product and status in force (one query), and — for ``filter_product`` — the accounts in each
-    status of that product."""
+) -> tuple[dict[int, dict[str, int]], dict[str, set[int]], list[int]]:
+    """One query over the status in force of every account × product of the scope: accounts per product and status,
+    — for ``filter_product`` — the accounts in each status of that product, and the ids of the open plans' formulary
+    targets (at those accounts) that the status in force does not meet."""
     distribution: dict[int, dict[str, int]] = {p: {} for p in product_ids}
     members: dict[str, set[int]] = {}
+    gap_ids: list[int] = []
     if not ids or not product_ids:
-        return distribution, members
+        return distribution, members, gap_ids
     acc_body, params = _acc_cte(ids)
-    params.update(on=on, products=product_ids, fp=filter_product)
-    sql = f"""{_best_sql(acc_body)}
-SELECT b.product_id, f.status, count(*), array_agg(b.for_account) FILTER (WHERE b.product_id = %(fp)s)
-FROM best b JOIN market_access_formularystatus f ON f.id = b.fid GROUP BY 1, 2"""
+    params.update(on=on, products=product_ids, fp=filter_product, open=list(OPEN_PLAN_STATUSES))
+    target_rank = " ".join(f"WHEN '{k}' THEN {v}" for k, v in TARGET_RANK.items())
+    sql = f"""{_best_sql(acc_body)},
+rs AS (SELECT b.for_account, b.product_id, f.status FROM best b JOIN market_access_formularystatus f ON f.id = b.fid),
+gaps AS (
+    SELECT t.id FROM market_access_formularytarget t JOIN plans_accountplan pl ON pl.id = t.plan_id
+    LEFT JOIN rs ON rs.for_account = pl.account_id AND rs.product_id = t.product_id
+    WHERE pl.account_id = ANY(%(acc_ids)s::bigint[]) AND pl.status = ANY(%(open)s)
+      AND t.product_id = ANY(%(products)s::bigint[])
+      AND COALESCE({_rank_sql("rs.status")}, 0) < (CASE t.target_status {target_rank} END)
+)
+SELECT product_id, status, count(*), array_agg(for_account) FILTER (WHERE product_id = %(fp)s)
+FROM rs GROUP BY 1, 2
+UNION ALL
+SELECT NULL, NULL, 0, array_agg(id ORDER BY id) FROM gaps"""
     with connection.cursor() as cur:
         cur.execute(sql, params)
         for product_id, status, n, accs in cur.fetchall():
+            if product_id is None:
+                gap_ids = list(accs or [])
+                continue
             distribution.setdefault(product_id, {})[status] = n
             if accs:
                 members[status] = set(accs)
     for product_id in distribution:
         distribution[product_id]["none"] = len(ids) - sum(distribution[product_id].values())
-    return distribution, members
+    return distribution, members, gap_ids
+
+
+def _gaps_listed(actor: User, gap_ids: list[int], *, on: dt.date) -> list[TargetGap]:
+    """The first targets not met (ids from :func:`_distribution`) with their plan, product and status in force."""
+    if not gap_ids:
+        return []
+    targets = list(
+        FormularyTarget.objects.filter(pk__in=gap_ids).select_related("plan", "plan__account", "product", "objective")
+    )
+    current = _resolve_views(actor, sorted({t.plan.account_id for t in targets}), on=on,
+                             product_ids=sorted({t.product_id for t in targets}))  # fmt: skip
+    gaps = [TargetGap(t, current.get((t.plan.account_id, t.product_id))) for t in targets]
+    gaps.sort(key=lambda g: (g.target.plan.account.name, g.target.product.name))
+    return gaps
 
 
 def formulary_dashboard(
@@ -524,7 +554,8 @@ def formulary_dashboard(
     Set-based and a constant number of queries whatever the number of accounts: the scope's ids in matrix order
     (1), the status in force of every account × product counted per product and status with the inheritance rule
     in SQL (1), one page of the matrix with everything its cells show (1 + the page's accounts), changes with their
-    kind and counts (2), reviews with their count (1), protocol reviews (1), meetings (1), plan targets (3)."""
+    kind and counts (2), reviews with their count (1), protocol reviews (1), meetings (1); plan targets not met are
+    counted in the distribution query, the listed ones read with their status (2)."""
     today = on or timezone.localdate()
     if products is None:  # the caller may pass formulary_products(actor=actor) it already has
         products = formulary_products(actor=actor)
@@ -536,7 +567,9 @@ def formulary_dashboard(
     ids = _ordered_ids(accounts)
     total = len(ids)
     filter_product = product_id if product_id and status and product_id in product_ids else None
-    distribution, by_status = _distribution(ids, on=today, product_ids=product_ids, filter_product=filter_product)
+    distribution, by_status, gap_ids = _distribution(
+        ids, on=today, product_ids=product_ids, filter_product=filter_product
+    )
     row_ids = ids
     if filter_product is not None:
         if status == "none":
@@ -592,7 +625,7 @@ def formulary_dashboard(
         .only("id", "name", "kind", "next_meeting", "meeting_cadence", "account__name", "account_id")
         .order_by("next_meeting", "name")[:20]
     )
-    gaps, gap_count = target_gaps(actor=actor, accounts=ids, on=today, product_ids=product_ids, limit=list_limit)
+    gaps, gap_count = _gaps_listed(actor, gap_ids[:list_limit], on=today), len(gap_ids)
     return FormularyDashboard(
         on=today, products=products, account_count=total, distribution=distribution, rows=rows, page=page,
         pages=pages, changes=changes, change_counts=change_counts, reviews=reviews, review_count=review_count,

@@ -12,7 +12,7 @@ from pghistory.models import Events
 
 from openkam.core.errors import NotFound, PermissionDenied, ValidationFailed
 from openkam.market_access import selectors, services
-from openkam.market_access.models import FormularyStatus
+from openkam.market_access.models import FormularyStatus, FormularyTarget
 from openkam.market_access.services import StatusInput
 from tests import factories as f
 from tests.market_access.conftest import TODAY, record
@@ -172,6 +172,11 @@ def test_plan_target_gap(formulary: Any) -> None:
     gaps, n = selectors.target_gaps(actor=w.users["lead"], accounts=selectors.dashboard_accounts(actor=w.users["lead"]),
                                     on=TODAY)  # fmt: skip
     assert n == 1 and gaps[0].target.product == formulary.p2 and gaps[0].current.status == "non_formulary"
+    d = selectors.formulary_dashboard(actor=w.users["lead"])  # the same gaps, counted in SQL with the distribution
+    assert d.gap_count == 1 and d.gaps[0].target.pk == gaps[0].target.pk and d.gaps[0].current.status == "non_formulary"
+    closed = f.PlanFactory(account=w.hospital2, owner=w.users["kam"], status="closed")
+    FormularyTarget.objects.create(plan=closed, product=formulary.p2, target_status="on_formulary")
+    assert selectors.formulary_dashboard(actor=w.users["lead"]).gap_count == 1  # closed plans want nothing
     with pytest.raises(PermissionDenied):
         services.formulary_target_set(actor=w.users["msl"], plan_id=plan.pk, product_id=formulary.p2.pk)
 
