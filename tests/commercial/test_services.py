@@ -89,7 +89,13 @@ def test_a_column_rolls_up_its_units_and_a_grid_without_units_is_one_column(worl
     cell(actor=kam, account_id=pharmacy.pk, indication_id=portfolio.lung.pk, status="used")
     opp = services.whitespace_cell_to_opportunity(actor=kam, account_id=ward.pk, indication_id=portfolio.hf.pk)
 
-    grid = selectors.whitespace_grid(actor=kam, account_id=world.idn.pk)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        grid = selectors.whitespace_grid(actor=kam, account_id=world.idn.pk)
+    # the access check, the grid's columns + rows + roll-up in one round trip, the formulary
+    assert len(ctx.captured_queries) == 3, [q["sql"][:80] for q in ctx.captured_queries]
     assert [c.pk for c in grid.columns] == [world.hospital.pk, world.hospital2.pk]  # no pharmacy column
     lung = {c.column_id: c for c in grid.rows[2].cells}[world.hospital.pk]
     assert lung.status == CellStatus.USED and lung.recorded and lung.units == 3
