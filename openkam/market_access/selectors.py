@@ -155,10 +155,10 @@ def _acc_cte(accounts: QuerySet[Account] | list[int]) -> tuple[str, dict[str, An
     return f"SELECT a.id, a.ancestors FROM accounts_account a WHERE a.id IN ({acc_sql})", named
 
 
-def _best_sql(acc_body: str) -> str:
-    """CTEs ``acc``, ``cand`` (every record in force that may apply) and ``best`` (the one in force per account ×
-    product: own record, else nearest account above deciding for members; our entry before an imported one).
-    Parameters: the ``acc`` ones, ``on`` and ``products`` (an array or NULL for all)."""
+def _cand_sql(acc_body: str) -> str:
+    """CTEs ``acc`` and ``cand``: every product-wide record in force that may apply to each account — its own
+    (nearness 1000000) and those of the accounts above it deciding for their members (nearness = position in
+    ``ancestors``, the root first). Parameters: the ``acc`` ones, ``on`` and ``products`` (an array or NULL)."""
     return f"""
 WITH acc AS ({acc_body}),
 cand AS (
@@ -170,7 +170,13 @@ cand AS (
     FROM acc CROSS JOIN LATERAL unnest(acc.ancestors) WITH ORDINALITY AS u(anc, n)
     JOIN market_access_formularystatus f ON f.account_id = u.anc AND f.scope = '{FormularyScope.MEMBERS}'
     WHERE {_in_force("f")}
-),
+)"""
+
+
+def _best_sql(acc_body: str) -> str:
+    """:func:`_cand_sql` and ``best``: the record in force per account × product (own record, else the nearest
+    account above deciding for members; our entry before an imported one)."""
+    return f"""{_cand_sql(acc_body)},
 best AS (
     SELECT DISTINCT ON (for_account, product_id) for_account, product_id, fid, nearness, source
     FROM cand ORDER BY for_account, product_id, nearness DESC, (source = '{FormularySource.ENTERED}') DESC, fid DESC
@@ -493,14 +499,26 @@ def _distribution(
     acc_body, params = _acc_cte(ids)
     params.update(on=on, products=product_ids, fp=filter_product, open=list(OPEN_PLAN_STATUSES))
     target_rank = " ".join(f"WHEN '{k}' THEN {v}" for k, v in TARGET_RANK.items())
-    sql = f"""{_best_sql(acc_body)},
-rs AS (SELECT b.for_account, b.product_id, f.status FROM best b JOIN market_access_formularystatus f ON f.id = b.fid),
+    # ``best`` again, as a hash aggregate instead of a sort (6,000 accounts × 10 products: ~70,000 candidates), and
+    # without reading the records back: the winner is the max of one bigint packing nearness (bits 36+), "our entry"
+    # (bit 35), the record id (bits 3-34, ids below 2³²) and its status (bits 0-2).
+    codes = list(FormularyStatusCode.values)
+    status_code = " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(codes))
+    code_rank = " ".join(f"WHEN {i} THEN {STATUS_RANK[c]}" for i, c in enumerate(codes) if c in STATUS_RANK)
+    sql = f"""{_cand_sql(acc_body)},
+packed AS (
+    SELECT c.for_account, c.product_id,
+           max(c.nearness::bigint * 68719476736 + (c.source = '{FormularySource.ENTERED}')::int * 34359738368
+               + c.fid::bigint * 8 + (CASE f.status {status_code} END)) AS k
+    FROM cand c JOIN market_access_formularystatus f ON f.id = c.fid GROUP BY 1, 2
+),
+rs AS (SELECT for_account, product_id, (k & 7)::int AS status FROM packed),
 gaps AS (
     SELECT t.id FROM market_access_formularytarget t JOIN plans_accountplan pl ON pl.id = t.plan_id
     LEFT JOIN rs ON rs.for_account = pl.account_id AND rs.product_id = t.product_id
     WHERE pl.account_id = ANY(%(acc_ids)s::bigint[]) AND pl.status = ANY(%(open)s)
       AND t.product_id = ANY(%(products)s::bigint[])
-      AND COALESCE({_rank_sql("rs.status")}, 0) < (CASE t.target_status {target_rank} END)
+      AND COALESCE((CASE rs.status {code_rank} END), 0) < (CASE t.target_status {target_rank} END)
 )
 SELECT product_id, status, count(*), array_agg(for_account) FILTER (WHERE product_id = %(fp)s)
 FROM rs GROUP BY 1, 2
@@ -512,9 +530,9 @@ SELECT NULL, NULL, 0, array_agg(id ORDER BY id) FROM gaps"""
             if product_id is None:
                 gap_ids = list(accs or [])
                 continue
-            distribution.setdefault(product_id, {})[status] = n
+            distribution.setdefault(product_id, {})[codes[status]] = n
             if accs:
-                members[status] = set(accs)
+                members[codes[status]] = set(accs)
     for product_id in distribution:
         distribution[product_id]["none"] = len(ids) - sum(distribution[product_id].values())
     return distribution, members, gap_ids
