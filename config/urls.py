@@ -29,6 +29,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 
+handler400 = "openkam.core.views_errors.bad_request"
 handler404 = "openkam.core.views_errors.not_found"
 handler403 = "openkam.core.views_errors.forbidden"
 handler500 = "openkam.core.views_errors.server_error"

@@ -22,6 +22,18 @@ NUCC_CODES = 883  # reference rows loaded by migration stakeholders.0002
 
 
 @pytest.fixture(autouse=True)
+def _default_language() -> Any:
+    """Each test starts in the default language: the test client's LocaleMiddleware leaves the last request's
+    language active in the thread (a German request in one test would otherwise leak into the next)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _reference_data(request: Any) -> None:
     """Keep migration-loaded reference data (NUCC specialties) present for every database test.
 

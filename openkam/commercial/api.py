@@ -310,7 +310,7 @@ def opportunity_delete(request: HttpRequest, opportunity_id: Id) -> Any:
     return Status(204, None)
 
 
-class StageOut(Schema):
+class OpportunityStageOut(Schema):
     stage: Stage
     label: str
     count: int
@@ -341,7 +341,7 @@ class PipelineOut(Schema):
     won_value: Decimal
     lost_value: Decimal
     win_rate: float | None
-    stages: list[StageOut]
+    stages: list[OpportunityStageOut]
     by_team: list[GroupOut]
     by_account: list[GroupOut] = Field(description="Direct members of the account (and its own), when one is given")
     forecast: list[MonthOut]
@@ -402,7 +402,7 @@ class LotOut(Schema):
     outcome: TenderOutcome
 
 
-class AssessmentOut(Schema):
+class BidAssessmentOut(Schema):
     scores: dict[str, int]
     notes: str
     win_likelihood: Decimal
@@ -437,7 +437,7 @@ class TenderOut(Schema):
     loss_reason: str
     outcome_notes: str
     notes: str
-    assessment: AssessmentOut | None = Field(None, description="Bid/risk analysis; null for medical roles")
+    assessment: BidAssessmentOut | None = Field(None, description="Bid/risk analysis; null for medical roles")
 
 
 def _assessment_out(tender: Tender) -> dict[str, Any] | None:
@@ -573,13 +573,13 @@ def tender_delete(request: HttpRequest, tender_id: Id) -> Any:
     return Status(204, None)
 
 
-class AssessmentIn(Schema):
+class BidAssessmentIn(Schema):
     scores: dict[str, int] = Field(description="Risk factor code → score 1 (weak) … 5 (strong), every active factor")
     notes: Text = ""
 
 
-@router.put("/tenders/{tender_id}/assessment", response={200: AssessmentOut, **_WRITE})
-def tender_assess(request: HttpRequest, tender_id: Id, payload: AssessmentIn) -> Any:
+@router.put("/tenders/{tender_id}/assessment", response={200: BidAssessmentOut, **_WRITE})
+def tender_assess(request: HttpRequest, tender_id: Id, payload: BidAssessmentIn) -> Any:
     """Score the bid risks → win likelihood and a go / no-go recommendation (withdraws an earlier decision)."""
     actor = _actor(request)
     services.bid_assessment_save(actor=actor, tender_id=tender_id, scores=payload.scores, notes=payload.notes)
@@ -591,7 +591,7 @@ class DecisionIn(Schema):
     note: Text = Field("", description="Required when deciding against the recommendation")
 
 
-@router.post("/tenders/{tender_id}/decision", response={200: AssessmentOut, **_WRITE})
+@router.post("/tenders/{tender_id}/decision", response={200: BidAssessmentOut, **_WRITE})
 def tender_decide(request: HttpRequest, tender_id: Id, payload: DecisionIn) -> Any:
     """The lead confirms go or no-go (audited)."""
     actor = _actor(request)

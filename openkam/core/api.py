@@ -57,7 +57,7 @@ class SessionCookie(APIKeyCookie):
 # Answers the framework gives on its own, before a handler runs; the schema documents them on every operation
 # they can come from (handlers declare the domain ones: 400 rule, 403, 404, 409, 422 from a service).
 _FRAMEWORK_ERRORS = {
-    "400": "Bad Request (the body is not a JSON object)",
+    "400": "Bad Request (the body is not a JSON object, or the request is malformed or has too many parameters)",
     "401": "Unauthorized (no valid token or session)",
     "422": "Unprocessable Entity (a parameter or field is invalid)",
 }
@@ -69,7 +69,8 @@ class OpenKamAPI(NinjaAPI):
     - A path no endpoint matches answers 404 ``not_found`` (instead of the site's HTML page); a method the
       endpoint does not take answers 405 ``method_not_allowed`` with ``Allow`` (instead of ninja's plain text).
     - The schema documents the framework's own answers on each operation: 401 when it needs authentication,
-      422 when it takes parameters or a body (input validation), 400 when it takes a JSON body (not an object).
+      422 when it takes parameters or a body (input validation), 400 when it takes a JSON body (not an object) or
+      query parameters (Django refuses more than DATA_UPLOAD_MAX_NUMBER_FIELDS of them: ``handler400`` answers JSON).
     """
 
     def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None) -> Any:
@@ -82,7 +83,7 @@ class OpenKamAPI(NinjaAPI):
                     codes.append("401")
                 if operation.get("parameters") or operation.get("requestBody"):
                     codes.append("422")
-                if operation.get("requestBody"):
+                if operation.get("requestBody") or any(p.get("in") == "query" for p in operation.get("parameters", [])):
                     codes.append("400")
                 responses = operation.setdefault("responses", {})  # keyed by int status codes
                 for code in codes:

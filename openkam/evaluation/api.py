@@ -89,7 +89,7 @@ class ScoringModelPatchIn(Schema):
     reason: str = Field("", max_length=255)
 
 
-class ReasonIn(Schema):
+class EvaluationReasonIn(Schema):
     reason: str = Field("", max_length=255)
 
 
@@ -311,7 +311,7 @@ def model_edit(request: HttpRequest, model_id: int, payload: ScoringModelEditIn)
 
 
 @router.post("/models/{int:model_id}/versions", response={201: ScoringModelOut, **_WRITE_ERRORS})
-def model_new_version(request: HttpRequest, model_id: int, payload: ReasonIn) -> Any:
+def model_new_version(request: HttpRequest, model_id: int, payload: EvaluationReasonIn) -> Any:
     """A draft copy as the next version of the model (admin)."""
     return Status(
         201, services.scoring_model_new_version(actor=_actor(request), model_id=model_id, reason=payload.reason)
@@ -319,7 +319,7 @@ def model_new_version(request: HttpRequest, model_id: int, payload: ReasonIn) ->
 
 
 @router.post("/models/{int:model_id}/activate", response={200: ScoringModelOut, **_WRITE_ERRORS})
-def model_activate(request: HttpRequest, model_id: int, payload: ReasonIn) -> Any:
+def model_activate(request: HttpRequest, model_id: int, payload: EvaluationReasonIn) -> Any:
     """Use this version for new assessments; the family's previous active version retires (admin)."""
     return services.scoring_model_activate(actor=_actor(request), model_id=model_id, reason=payload.reason)
 

@@ -33,7 +33,7 @@ class PerformIn(HandoverIn):
     reason: str = Field(..., max_length=255, description="Why (kept with the handover and in the audit trail).")
 
 
-class UserRef(Schema):
+class HandoverUserRef(Schema):
     id: int
     username: str
     name: str
@@ -58,9 +58,9 @@ class BookAccountOut(Schema):
     actions: int
 
 
-class PreviewOut(Schema):
-    from_user: UserRef
-    to_user: UserRef | None
+class HandoverPreviewOut(Schema):
+    from_user: HandoverUserRef
+    to_user: HandoverUserRef | None
     whole_book: bool
     relationships: int | None = Field(None, description="Relationship rows that move (null without a colleague).")
     totals: dict[str, int]
@@ -76,9 +76,9 @@ class HandoverAccountOut(Schema):
 class HandoverOut(Schema):
     id: int
     created_at: dt.datetime
-    performed_by: UserRef
-    from_user: UserRef
-    to_user: UserRef
+    performed_by: HandoverUserRef
+    from_user: HandoverUserRef
+    to_user: HandoverUserRef
     reason: str
     whole_book: bool
     counts: dict[str, int]
@@ -113,7 +113,7 @@ def _preview_out(p: services.HandoverPreview) -> dict[str, Any]:
     }
 
 
-@router.post("/preview", response={200: PreviewOut, **WRITE})
+@router.post("/preview", response={200: HandoverPreviewOut, **WRITE})
 def handover_preview(request: HttpRequest, data: HandoverIn) -> Any:
     """What would move, per account; refused (422 on ``to_user_id``) when the colleague cannot take it over."""
     return _preview_out(

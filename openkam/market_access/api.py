@@ -106,7 +106,7 @@ class StatusIn(Schema):
     reason: str = Field("", max_length=255)
 
 
-class ReviewIn(Schema):
+class FormularyReviewIn(Schema):
     next_review: dt.date | None
     notes: Text | None = None
     reason: str = Field("", max_length=255)
@@ -148,7 +148,7 @@ class MatrixRowOut(Schema):
     cells: list[CurrentStatusOut | None]
 
 
-class ChangeOut(Schema):
+class FormularyChangeOut(Schema):
     id: int
     account_id: int
     account_name: str
@@ -160,7 +160,7 @@ class ChangeOut(Schema):
     effective_from: dt.date
 
 
-class GapOut(Schema):
+class TargetGapOut(Schema):
     target_id: int
     plan_id: int
     account_id: int
@@ -182,10 +182,10 @@ class DashboardOut(Schema):
     losses_30: int
     wins_90: int
     losses_90: int
-    changes: list[ChangeOut]
+    changes: list[FormularyChangeOut]
     review_count: int
     gap_count: int
-    gaps: list[GapOut]
+    gaps: list[TargetGapOut]
 
 
 class ProtocolProductOut(Schema):
@@ -380,7 +380,7 @@ def formulary_status_record(request: HttpRequest, payload: StatusIn) -> Any:
 
 
 @router.patch("/formulary/statuses/{status_id}/review", response={200: StatusOut, **_WRITE_ERRORS})
-def formulary_status_review(request: HttpRequest, status_id: Id, payload: ReviewIn) -> Any:
+def formulary_status_review(request: HttpRequest, status_id: Id, payload: FormularyReviewIn) -> Any:
     """Set the next review date (and notes) of a record; the position itself never changes in place."""
     services.formulary_status_update_review(
         actor=_actor(request), status_id=status_id, next_review=payload.next_review, notes=payload.notes,

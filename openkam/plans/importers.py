@@ -292,6 +292,18 @@ def _date(value: Any) -> dt.date | None:
         raise _CellError(_("Not a date: “%(v)s” (use an Excel date or YYYY-MM-DD).") % {"v": str(value)[:40]}) from exc
 
 
+def _label_in_every_language(label: Any) -> set[str]:
+    """A choice's label as each UI language writes it (a sheet exported in German imports on an English page)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    found = {str(label).lower()}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            found.add(str(label).lower())
+    return found
+
+
 def _choice(value: Any, choices: Iterable[tuple[str, Any]], *, default: str | None = None) -> str:
     text = _text(value).lower()
     if not text:
@@ -299,7 +311,7 @@ def _choice(value: Any, choices: Iterable[tuple[str, Any]], *, default: str | No
             return default
         raise _CellError(_("Required."))
     for code, label in choices:
-        if text in (code.lower(), str(label).lower(), code.replace("_", " ").lower()):
+        if text in (code.lower(), code.replace("_", " ").lower()) or text in _label_in_every_language(label):
             return code
     raise _CellError(
         _("“%(v)s” is not one of: %(c)s.") % {"v": _text(value)[:40], "c": ", ".join(str(lbl) for _c, lbl in choices)}

@@ -87,7 +87,7 @@ class NamedOut(Schema):
     name: str
 
 
-class TeamOut(NamedOut):
+class RelationshipTeamOut(NamedOut):
     active: bool
 
 
@@ -114,7 +114,7 @@ class MapOut(Schema):
     nodes: list[NodeOut]
     links: list[LinkOut]
     vacancies: list[VacancyOut]
-    team: list[TeamOut]
+    team: list[RelationshipTeamOut]
     committees: list[MapCommitteeOut]
     domains: list[DomainRefOut]
     departments: list[NamedOut]
@@ -144,7 +144,7 @@ class CoverageOut(Schema):
     central: list[dict[str, Any]] = []
 
 
-class AssessmentOut(Schema):
+class StakeholderAssessmentOut(Schema):
     id: int
     account_id: int
     stakeholder_id: int
@@ -162,7 +162,7 @@ class AssessmentOut(Schema):
         return obj.recorded_by.get_username() if obj.recorded_by_id else None
 
 
-class AssessmentIn(Schema):
+class StakeholderAssessmentIn(Schema):
     decision_role: DecisionRole = DecisionRole.UNKNOWN
     domain_ids: list[int] = []
     stance: int | None = Field(None, description="-2 opponent, -1 sceptic, 0 neutral, 1 supporter, 2 advocate")
@@ -346,15 +346,21 @@ def relationship_summary(request: HttpRequest, account_id: int) -> Any:
 
 # --- assessments, owners, strengths -----------------------------------------------------------------
 @router.get(
-    "/accounts/{account_id}/stakeholders/{stakeholder_id}/assessments", response={200: list[AssessmentOut], **READ}
+    "/accounts/{account_id}/stakeholders/{stakeholder_id}/assessments",
+    response={200: list[StakeholderAssessmentOut], **READ},
 )
 def assessment_history(request: HttpRequest, account_id: int, stakeholder_id: int) -> Any:
     """Every version of the stakeholder's assessment at the account (and above it), newest first."""
     return selectors.assessment_history(actor=_u(request), account_id=account_id, stakeholder_id=stakeholder_id)
 
 
-@router.post("/accounts/{account_id}/stakeholders/{stakeholder_id}/assessments", response={201: AssessmentOut, **WRITE})
-def assessment_record(request: HttpRequest, account_id: int, stakeholder_id: int, payload: AssessmentIn) -> Any:
+@router.post(
+    "/accounts/{account_id}/stakeholders/{stakeholder_id}/assessments",
+    response={201: StakeholderAssessmentOut, **WRITE},
+)
+def assessment_record(
+    request: HttpRequest, account_id: int, stakeholder_id: int, payload: StakeholderAssessmentIn
+) -> Any:
     """Record a new version of the assessment (the current one is closed, never overwritten)."""
     data = payload.dict()
     reason = data.pop("reason", "") or ""

@@ -36,7 +36,7 @@ class NppesApplyIn(NppesImportIn):
     reason: str = Field("", max_length=255, description="Why (kept in the audit trail).")
 
 
-class ChangeOut(Schema):
+class NppesChangeOut(Schema):
     field: str
     label: str
     old: str
@@ -50,12 +50,12 @@ class RowOut(Schema):
     name: str
     action: str = Field(..., description="create | update | skip")
     reason: str
-    changes: list[ChangeOut]
+    changes: list[NppesChangeOut]
     existing_id: int | None = Field(None, description="The stakeholder or account id when it exists.")
     specialty: str = Field(..., description="Person: NUCC specialty; organisation: account type.")
 
 
-class PreviewOut(Schema):
+class NppesPreviewOut(Schema):
     created: int
     updated: int
     skipped: int
@@ -66,7 +66,7 @@ class PreviewOut(Schema):
     rows: list[RowOut]
 
 
-@router.post("/preview", response={200: PreviewOut, **WRITE})
+@router.post("/preview", response={200: NppesPreviewOut, **WRITE})
 def nppes_preview(request: HttpRequest, data: NppesImportIn) -> Any:
     """Dry run: what importing the answer would create, update (field by field) or skip, and why. Writes nothing.
 

@@ -260,3 +260,16 @@ def test_import_api(world: Any, api: Any) -> None:
         HTTP_AUTHORIZATION=f"Bearer {api('kam2').key}",
     )
     assert other.status_code == 404
+
+
+def test_a_sheet_exported_in_german_imports_on_an_english_page(world: Any) -> None:
+    from django.utils import translation
+
+    rp = rich_plan(world)
+    kam = world.users["kam"]
+    with translation.override("de"):
+        data = exports.plan_xlsx(plan_document(actor=kam, plan_id=rp.plan.pk))
+    with translation.override("en"):
+        preview = importers.plan_import_preview(actor=kam, plan_id=rp.plan.pk, data=data)
+    assert preview.ok, preview.errors
+    assert preview.summary()["created"] == 0 and preview.summary()["updated"] == 0
