@@ -276,21 +276,28 @@ def interaction_linkable_tactics(*, actor: User, account: Account) -> QuerySet[T
 
 
 def account_stakeholder_contacts(
-    *, actor: User, account: Account, since: datetime | None = None
-) -> tuple[dict[int, tuple[datetime, int]], int]:
+    *, actor: User, account: Account, since: datetime | None = None, with_total: bool = True
+) -> tuple[dict[int, tuple[date, int]], int]:
     """Contact figures per stakeholder from the visible interactions at ``account`` (from an access-checked
-    selector) and below it, in two grouped queries: ``({stakeholder_id: (last contact, interactions since
+    selector) and below it, in two grouped queries: ``({stakeholder_id: (day of last contact, local time,
+    interactions since
     since)}, visible interactions since ``since`` that name at least one stakeholder)``. For the relationship
-    map (last contact) and the coverage analysis (share of our interactions per stakeholder)."""
+    map (last contact) and the coverage analysis (share of our interactions per stakeholder). Without
+    ``with_total`` the second query is skipped and the total is 0."""
     from django.db.models import Count, Max
+    from django.db.models.functions import TruncDate
 
     links = InteractionStakeholder.objects.filter(
         interaction__account_id__in=account_subtree(account=account),
         interaction__classification__in=sorted(visible_classifications(actor)),
     )
     recent = Q(interaction__occurred_at__gte=since) if since is not None else Q()
-    rows = links.values("stakeholder_id").annotate(last=Max("interaction__occurred_at"), n=Count("pk", filter=recent))
+    rows = links.values("stakeholder_id").annotate(
+        last=Max(TruncDate("interaction__occurred_at")), n=Count("pk", filter=recent)
+    )
     out = {r["stakeholder_id"]: (r["last"], r["n"]) for r in rows.order_by()}
+    if not with_total:
+        return out, 0
     total_qs = links.filter(recent) if since is not None else links
     total = total_qs.order_by().values("interaction_id").distinct().count()
     return out, total

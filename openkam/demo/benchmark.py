@@ -11,6 +11,7 @@ and query counts are printed and written as Markdown.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import json
 import os
@@ -367,6 +368,9 @@ def measure(op: Operation, subjects: Subjects, *, repeat: int, warmup: int, scal
         return m
     client = Client()
     client.force_login(User.objects.get(username=op.username) if op.username else subjects.user)
+    # as the served app does after loading (config/wsgi.py): what exists now is long-lived, out of full GC passes
+    gc.collect()
+    gc.freeze()
     try:
         response = None
         for _ in range(warmup):

@@ -37,6 +37,10 @@ class NodeOut(Schema):
     title: str
     account_id: int
     account: str
+    group_id: int = Field(
+        description="The account directly below the mapped one this person sits under (or the "
+        "mapped account itself): how large maps group people, e.g. by hospital of an IDN"
+    )
     inherited: bool
     position_id: int
     committees: list[CommitteeSeatOut]
@@ -74,6 +78,7 @@ class VacancyOut(Schema):
     title: str
     account_id: int
     account: str
+    group_id: int
     committee: str | None
     role: str
     role_label: str
@@ -118,6 +123,7 @@ class MapOut(Schema):
     committees: list[MapCommitteeOut]
     domains: list[DomainRefOut]
     departments: list[NamedOut]
+    groups: list[NamedOut] = Field(description="The mapped account and the accounts directly below it")
     interactions_12m: int
 
 

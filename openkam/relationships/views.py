@@ -80,8 +80,8 @@ def _filters(request: HttpRequest, m: dict[str, Any]) -> tuple[MapFilterForm, se
 
 
 LINK_KINDS = ["reports_to", "influences", "peer", "conflicts_with"]
-NODE_FIELDS = ["id", "name", "title", "account_id", "role", "stance", "influence", "best_strength", "stance_allowed",
-               "last_contact"]  # fmt: skip
+NODE_FIELDS = ["id", "name", "title", "account_id", "group_id", "role", "stance", "influence", "best_strength",
+               "stance_allowed", "last_contact"]  # fmt: skip
 
 
 def _chart(m: dict[str, Any]) -> dict[str, Any]:
@@ -96,7 +96,7 @@ def _chart(m: dict[str, Any]) -> dict[str, Any]:
         accounts[n["account_id"]] = n["account"]
         nodes.append(
             [
-                n["id"], n["name"], n["title"], n["account_id"], n.get("role") if judge else None,
+                n["id"], n["name"], n["title"], n["account_id"], n["group_id"], n.get("role") if judge else None,
                 n.get("stance") if judge else None, n.get("influence") if judge else None,
                 n.get("best_strength") if judge else None, 1 if n["stance_allowed"] else 0, n["last_contact"],
             ]
@@ -107,14 +107,16 @@ def _chart(m: dict[str, Any]) -> dict[str, Any]:
     ]
     for v in m["vacancies"]:
         accounts[v["account_id"]] = v["account"]
+    groups = {g["id"]: g["name"] for g in m["groups"]}
     return {
         "nodeFields": NODE_FIELDS,
         "nodes": nodes,
         "links": links,
         "linkKinds": LINK_KINDS,
         "accounts": accounts,
+        "groups": groups,
         "vacancies": [
-            {k: v[k] for k in ("position_id", "title", "account_id", "account", "former", "since")}
+            {k: v[k] for k in ("position_id", "title", "account_id", "group_id", "account", "former", "since")}
             for v in m["vacancies"]
         ],
         "judgements": judge,
@@ -194,7 +196,7 @@ def map_data(request: HttpRequest, account_id: int) -> JsonResponse:
         committee=_int(request.GET.get("committee")),
         domain=_int(request.GET.get("domain")),
     )
-    m = selectors.relationship_map(actor=actor, account_id=account_id, filters=f)
+    m = selectors.relationship_map(actor=actor, account_id=account_id, filters=f, graph_only=True)
     return JsonResponse(_chart(m))
 
 

@@ -236,3 +236,72 @@ def test_retention_removes_old_superseded_versions_only(mapped: Any) -> None:
     later = timezone.localdate() + dt.timedelta(days=31)
     assert services.assessment_retention_apply(actor=w.users["admin"], today=later) == 1
     assert StakeholderAssessment.objects.filter(stakeholder=mapped.cfo).count() == 1
+
+
+def test_people_grouped_by_the_account_directly_below(mapped: Any) -> None:
+    """Large maps group people by hospital of an IDN (by department of a hospital): each node and vacancy names
+    the account directly below the mapped one it sits under, or the mapped account itself."""
+    w = mapped.w
+    kam = w.users["kam"]
+    m = selectors.relationship_map(actor=kam, account_id=w.idn.pk)
+    group = {n["id"]: n["group_id"] for n in m["nodes"]}
+    assert group[mapped.chief.pk] == w.hospital.pk  # Cardiology → Beacon General
+    assert group[mapped.pharm.pk] == w.hospital.pk
+    assert group[mapped.cfo.pk] == w.idn.pk  # at the IDN itself
+    assert {g["id"] for g in m["groups"]} == {w.idn.pk, w.hospital.pk, w.hospital2.pk}
+    at_hospital = selectors.relationship_map(actor=kam, account_id=w.hospital.pk)
+    assert {n["id"]: n["group_id"] for n in at_hospital["nodes"]}[mapped.chief.pk] == w.department.pk
+    sh_services.position_end(actor=kam, position=mapped.chief_pos, valid_to=timezone.localdate())
+    vacancy = next(v for v in selectors.relationship_map(actor=kam, account_id=w.idn.pk)["vacancies"])
+    assert vacancy["group_id"] == w.hospital.pk
+
+
+def test_graph_only_leaves_out_what_only_the_page_shows(mapped: Any) -> None:
+    w = mapped.w
+    kam = w.users["kam"]
+    full = selectors.relationship_map(actor=kam, account_id=w.idn.pk)
+    graph = selectors.relationship_map(actor=kam, account_id=w.idn.pk, graph_only=True)
+    assert full["committees"] and full["departments"] and full["team"]
+    assert graph["committees"] == [] and graph["departments"] == [] and graph["team"] == []
+    assert graph["nodes"] == full["nodes"] and graph["links"] == full["links"]  # the same people and links
+
+
+def test_assessment_shown_is_the_nearest_then_newest(mapped: Any) -> None:
+    """Made here beats made above beats made below; among those made at the same account the newest wins."""
+    w = mapped.w
+    kam = w.users["kam"]
+    services.assessment_record(actor=kam, account_id=w.hospital.pk, stakeholder_id=mapped.fellow.pk,
+                               decision_role="influencer", stance=-1, influence=2)  # fmt: skip
+    services.assessment_record(actor=kam, account_id=w.department.pk, stakeholder_id=mapped.fellow.pk,
+                               decision_role="user", stance=1, influence=3)  # fmt: skip
+
+    def shown(account_id: int) -> tuple[Any, ...]:
+        n = next(n for n in selectors.relationship_map(actor=kam, account_id=account_id)["nodes"]
+                 if n["id"] == mapped.fellow.pk)  # fmt: skip
+        return n["assessed_at"], n["stance"]
+
+    assert shown(w.hospital.pk) == (w.hospital.pk, -1)  # made here
+    assert shown(w.department.pk) == (w.department.pk, 1)  # made here
+    assert shown(w.idn.pk) in {(w.hospital.pk, -1), (w.department.pk, 1)}  # both below: the most recent
+    services.assessment_record(actor=kam, account_id=w.department.pk, stakeholder_id=mapped.fellow.pk,
+                               decision_role="user", stance=2, influence=3)  # fmt: skip
+    assert shown(w.idn.pk) == (w.department.pk, 2)  # the newest version, made below
+    assert shown(w.department.pk) == (w.department.pk, 2)
+
+
+def test_last_contact_is_the_local_day_of_the_latest_visible_interaction(mapped: Any) -> None:
+    from openkam.activities.models import InteractionStakeholder
+
+    w = mapped.w
+    kam = w.users["kam"]
+    late = timezone.make_aware(dt.datetime.combine(timezone.localdate() - dt.timedelta(days=5), dt.time(23, 30)))
+    for when in (late - dt.timedelta(days=40), late):
+        i = f.InteractionFactory(account=w.department, occurred_at=when, created_by=kam)
+        InteractionStakeholder.objects.create(interaction=i, stakeholder=mapped.chief)
+    m = selectors.relationship_map(actor=kam, account_id=w.idn.pk)
+    chief = next(n for n in m["nodes"] if n["id"] == mapped.chief.pk)
+    assert chief["last_contact"] == late.date().isoformat()  # 23:30 local stays that day (not the UTC day)
+    assert chief["interactions_12m"] == 2
+    assert m["interactions_12m"] == 2
+    graph = selectors.relationship_map(actor=kam, account_id=w.idn.pk, graph_only=True)
+    assert next(n for n in graph["nodes"] if n["id"] == mapped.chief.pk)["last_contact"] == chief["last_contact"]

@@ -32,16 +32,24 @@ window.OKAM_REL = (function () {
     return d.stanceColours[String(n.stance)];
   }
 
-  /* Larger maps: people grouped by account — each account a disc (sunflower spiral, most influential in the
-     middle), the discs packed in rows from the largest, each with the account's name above it; computed at
-     once (a force layout of hundreds of nodes and thousands of links takes seconds and ends as a hairball).
-     Returns the label nodes to add and the account of each node (to tell links inside an account from links
-     between accounts). */
+  /* Larger maps: people grouped by the account directly below the mapped one (the hospitals of an IDN, the
+     departments of a hospital; by their own account when that gives one group) — each group a disc (sunflower
+     spiral, most influential in the middle), the discs packed in rows from the largest, each with the
+     account's name above it; computed at once (a force layout of hundreds of nodes and thousands of links
+     takes seconds and ends as a hairball). Returns the label nodes to add and the group of each node (to tell
+     links inside a group from links between groups). */
   function groupedLayout(d, nodes, width, height) {
-    var groups = {}, order = [], groupOf = {};
+    var groups = {}, order = [], groupOf = {}, names = {};
+    var item = function (n) { return n.raw || n.vacancy || {}; };
+    var byGroup = {};
+    nodes.forEach(function (n) { byGroup[item(n).group_id] = true; });
+    var field = Object.keys(byGroup).length > 1 ? "group_id" : "account_id";
     nodes.forEach(function (n) {
-      var key = n.raw ? n.raw.account_id : (n.vacancy ? n.vacancy.account_id : 0);
-      if (!groups[key]) { groups[key] = []; order.push(key); }
+      var it = item(n), key = it[field] || 0;
+      if (!groups[key]) {
+        groups[key] = []; order.push(key);
+        names[key] = (field === "group_id" && d.groups && d.groups[key]) || it.account || "";
+      }
       groups[key].push(n);
       groupOf[n.id] = key;
     });
@@ -63,11 +71,16 @@ window.OKAM_REL = (function () {
         var k = Math.sqrt(i + 0.5) / Math.sqrt(members.length), a = i * 2.399963;  // sunflower spiral
         n.x = cx + r * k * Math.cos(a); n.y = cy + r * k * Math.sin(a);
       });
-      var first = members[0], name = first.raw ? first.raw.account : (first.vacancy ? first.vacancy.account : "");
-      labels.push({id: "g" + key, name: name + " (" + members.length + ")", x: cx, y: cy - r - 4, symbolSize: 0,
-                   group: true, label: {show: true, position: "top", fontSize: 10, color: "#495057", fontWeight: "bold"},
-                   tooltip: {show: false}, itemStyle: {opacity: 0}});
+      labels.push({id: "g" + key, name: names[key] + " (" + members.length + ")", x: cx, y: cy - r - 4, symbolSize: 1,
+                   group: true, dia: dia, itemStyle: {color: "rgba(0,0,0,0)", borderWidth: 0}});
       x += dia; rowHeight = Math.max(rowHeight, dia + 12);
+    });
+    // the chart scales these coordinates to fit its box: a label may be as wide as its disc is on screen
+    var scale = Math.min(((width || 900) - 16) / rowWidth, ((height || 620) - 44) / Math.max(1, y + rowHeight));
+    labels.forEach(function (l) {
+      l.label = {show: true, position: "top", fontSize: 10, color: "#495057", fontWeight: "bold",
+                 width: Math.max(36, l.dia * scale - 6), overflow: "truncate"};
+      delete l.dia;
     });
     return {labels: labels, groupOf: groupOf};
   }
@@ -105,7 +118,7 @@ window.OKAM_REL = (function () {
       animation: !grouped,
       tooltip: {formatter: function (p) {
         if (p.dataType === "edge") { return esc(d.labels[p.data.kind]); }
-        if (p.data.group) { return ""; }
+        if (p.data.group) { return esc(p.data.name); }
         if (p.data.vacancy) { var v = p.data.vacancy; return "<b>" + esc(d.labels.vacant) + "</b>: " + esc(v.title) + "<br>" + esc(v.account) + "<br>" + esc(v.former) + " → " + esc(v.since); }
         var n = p.data.raw, rows = ["<b>" + esc(n.name) + "</b>", esc(n.title) + " · " + esc(n.account)];
         if (d.judgements) {
