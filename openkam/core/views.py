@@ -149,8 +149,9 @@ def audit_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
 
     def rows():  # type: ignore[no-untyped-def]
         yield writer.writerow(
-            ["when", "event", "model", "object_id", "user", "action", "reason", "request_id", "changes", "data"]
-        )
+            ["when", "event", "model", "object_id", "user", "action", "reason", "request_id", "changes", "data",
+             "steps"]
+        )  # fmt: skip
         for e in events.iterator(chunk_size=2000):
             ctx = e.pgh_context or {}
             yield writer.writerow(
@@ -165,6 +166,7 @@ def audit_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
                     ctx.get("request_id", ""),
                     e.pgh_diff or "",
                     e.pgh_data,
+                    " ".join(ctx.get("steps", [])),
                 ]
             )
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pghistory
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -79,9 +78,8 @@ def stakeholder_erase(*, actor: User, stakeholder_id: Any, reason: str, confirm:
         row.privacy_restricted = True
         row.erased_at = timezone.now()
         row._privacy_erasing = True  # type: ignore[attr-defined]
+        # a step of the erasure: its events carry this operation's action and reason (openkam.core.audit)
         stakeholder_relationships_pseudonymise(actor=actor, stakeholder_id=row.pk)
-        # the nested service set its own action and reason on this transaction's context: ours is the last word
-        pghistory.context(action="privacy.stakeholder.erase", reason=reason)
         row.save()
     return row
 

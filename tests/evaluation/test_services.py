@@ -124,7 +124,9 @@ def test_override_needs_a_reason_and_is_audited(world: Any, models: dict[str, Sc
     events = tier.events.order_by("pgh_id").last()  # type: ignore[attr-defined]
     assert events.pgh_context.metadata["reason"] == "New cardiology centre opens in Q3"
     acc_event = Account.pgh_event_model.objects.filter(pgh_obj_id=world.hospital.pk).order_by("pgh_id").last()  # type: ignore[attr-defined]
-    assert acc_event.kam_level == "key" and acc_event.pgh_context.metadata["action"] == "accounts.account.update"
+    # the account's change is part of the override: the override's action, the account update a step of it
+    assert acc_event.kam_level == "key" and acc_event.pgh_context.metadata["action"] == "evaluation.tier.override"
+    assert acc_event.pgh_context.metadata["steps"] == ["accounts.account.update"]
     # a later assessment does not undo the override
     services.assessment_create(actor=kam, account_id=world.hospital.pk, scores=all_scores(models["partnership"], 5))
     world.hospital.refresh_from_db()

@@ -95,6 +95,13 @@ def test_erasure_pseudonymises_and_keeps_the_audit_trail(person: Any, world: Any
     events = list(object_history(obj=s))
     assert len(events) == before + 1 and events[0].pgh_context["reason"] == "DP-114"
     assert events[0].pgh_context["action"] == "privacy.stakeholder.erase"
+    # the relationships step is part of the erasure: its events carry the erasure's action and reason
+    note_event = object_history(obj=RelationshipStrength.objects.get(stakeholder=s)).first()
+    assert (note_event.pgh_context["action"], note_event.pgh_context["reason"]) == (
+        "privacy.stakeholder.erase",
+        "DP-114",
+    )
+    assert note_event.pgh_context["steps"] == ["relationships.stakeholder.pseudonymise"]
     # the earlier events are append-only and stay (documented in docs/privacy.md)
     assert any(e.pgh_data.get("last_name") == "Chen" for e in events[1:])
 
