@@ -301,10 +301,21 @@ class Measurement:
 
 
 def load_sql(name: str) -> list[str]:
-    """The statements of a baseline file (``;`` at the end of a line separates them; ``--`` comments kept out)."""
+    """The statements of a baseline file (``;`` at the end of a line separates them; ``--`` comments kept out).
+    A line ``\\i other.sql`` (as in psql) stands for the statements of that file, in its place."""
     text = (SQL_DIR / name).read_text()
-    lines = [line for line in text.splitlines() if not line.lstrip().startswith("--")]
-    return [stmt.strip() for stmt in re.split(r";\s*$", "\n".join(lines), flags=re.M) if stmt.strip()]
+    statements: list[str] = []
+    chunk: list[str] = []
+    for line in [*text.splitlines(), "\\i"]:
+        if line.startswith("\\i"):
+            body = "\n".join(chunk)
+            statements += [st.strip() for st in re.split(r";\s*$", body, flags=re.M) if st.strip()]
+            chunk = []
+            if line[2:].strip():
+                statements += load_sql(line[2:].strip())
+        elif not line.lstrip().startswith("--"):
+            chunk.append(line)
+    return statements
 
 
 def sql_params(subjects: Subjects) -> dict[str, Any]:

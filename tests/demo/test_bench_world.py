@@ -128,3 +128,10 @@ def test_loader_fills_fields_the_generator_does_not_know(db: Any) -> None:
     assert (t.description, t.country) == ("", "US")
     with pytest.raises(LoadError, match=r"Position\.valid_from is required"):  # no default for a date
         loader.write(Position, ("id", "stakeholder_id", "account_id", "title"), [(9002, 1, 1, "Chief")])
+
+
+def test_baseline_include_line_stands_for_the_other_files_statements() -> None:
+    """``\\i relationship_map.sql`` in the coverage baseline: the map's statements first, in order, then its own."""
+    cover, graph = bm.load_sql("relationship_coverage.sql"), bm.load_sql("relationship_map.sql")
+    assert cover[: len(graph)] == graph
+    assert len(cover) == len(graph) + 2 and all("\\i" not in st for st in cover)
