@@ -1,4 +1,9 @@
-"""``/api/v1/handover``: preview and perform a handover (knowledge transfer), past handovers, reports (jobs)."""
+"""``/api/v1/handover``: preview and perform a handover (knowledge transfer), past handovers, reports (jobs).
+
+Performing a handover and making its reports are jobs: the POST answers 202 with the job (the same ``JobOut`` as
+every job-starting endpoint, plus its ``status_url``); poll ``/api/v1/me/jobs/{id}`` until ``status`` is
+``done`` (or ``failed``, with ``error``). A finished handover job's ``summary`` holds ``handover_id`` and
+``api_url`` (``/api/v1/handover/{id}``)."""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Path, Router, Schema
+from ninja import Field, Path, Router, Schema, Status
 from ninja.pagination import paginate
 
 from openkam.core.api import ErrorOut, Page
@@ -17,6 +22,7 @@ router = Router(tags=["handover"])
 
 _ID = Path(..., ge=1, le=2**63 - 1)
 WRITE = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+START = {**WRITE, 409: ErrorOut}
 READ = {403: ErrorOut, 404: ErrorOut}
 
 
@@ -31,6 +37,14 @@ class HandoverIn(Schema):
 class PerformIn(HandoverIn):
     to_user_id: int = Field(..., ge=1, le=2**63 - 1)  # type: ignore[assignment]
     reason: str = Field(..., max_length=255, description="Why (kept with the handover and in the audit trail).")
+
+
+class HandoverJobOut(JobOut):
+    status_url: str = Field(..., description="Poll this until ``status`` is ``done`` or ``failed``.")
+
+    @staticmethod
+    def resolve_status_url(obj: Any) -> str:
+        return f"/api/v1/me/jobs/{obj.pk}"
 
 
 class HandoverUserRef(Schema):
@@ -126,17 +140,25 @@ def handover_preview(request: HttpRequest, data: HandoverIn) -> Any:
     )
 
 
-@router.post("/", response={201: HandoverDetailOut, **WRITE})
+@router.post("/", response={202: HandoverJobOut, **START})
 def handover_perform(request: HttpRequest, data: PerformIn) -> Any:
-    """Hand over, all or nothing, in one audited transaction."""
-    h = services.handover_perform(
+    """Hand over, all or nothing, in one audited transaction run as a job (``handover.perform``).
+
+    Checked at once, nothing queued when refused: 403 for a role that may not hand over; 422 naming the field for
+    an empty reason, a person outside your team, a colleague who cannot take the work (inactive, the same person,
+    read-only, outside your team, may not see the work's classification or relationship judgements) or accounts
+    not at the top of the book; 400 ``nothing_to_hand_over``; 409 ``handover_under_way`` while a handover of the
+    same person is queued or running. Otherwise 202 with the job: poll ``status_url``; when ``done``, its
+    ``summary.handover_id`` is the recorded handover (``GET /api/v1/handover/{id}``); when ``failed``, nothing
+    was changed and ``error`` says why."""
+    job = services.handover_start(
         actor=request.user,  # type: ignore[arg-type]
         from_user_id=data.from_user_id,
         to_user_id=data.to_user_id,
         account_ids=data.account_ids,
         reason=data.reason,
     )
-    return 201, _detail(request, h)
+    return Status(202, job)
 
 
 def _detail(request: HttpRequest, h: Any) -> dict[str, Any]:
@@ -164,8 +186,11 @@ def handover_get(request: HttpRequest, handover_id: int = _ID) -> Any:
 @router.post("/{handover_id}/report", response={202: JobOut, **WRITE})
 def handover_report(request: HttpRequest, data: ReportIn, handover_id: int = _ID) -> Any:
     """Start the handover report (PDF) as a job; poll ``/api/v1/me/jobs/{id}`` and download its file."""
-    return 202, services.handover_report_start(
-        actor=request.user,  # type: ignore[arg-type]
-        handover_id=handover_id,
-        account_id=data.account_id,
+    return Status(
+        202,
+        services.handover_report_start(
+            actor=request.user,  # type: ignore[arg-type]
+            handover_id=handover_id,
+            account_id=data.account_id,
+        ),
     )

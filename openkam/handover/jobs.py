@@ -1,15 +1,114 @@
-"""Long work of the handover app: the handover report (PDF), run by the worker as the user who asked."""
+"""Long work of the handover app, run by the worker as the user who asked: the handover itself
+(``handover.perform``) and the handover report (PDF, ``handover.report``)."""
 
 from __future__ import annotations
 
+import logging
+import time
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from openkam.core.documents import PDF_TYPE, render_pdf
 from openkam.core.jobs import JobResult, Progress, job_handler
 from openkam.core.models import Job
-from openkam.handover import selectors
+from openkam.handover import selectors, services
+
+logger = logging.getLogger(__name__)
+
+STAGE_LABELS = {
+    "relationships": gettext_lazy("Moving relationships"),
+    "plan_work": gettext_lazy("Moving plan work"),
+    "accounts": gettext_lazy("Handing over account ownership"),
+    "teams": gettext_lazy("Changing team places"),
+    "record": gettext_lazy("Recording the handover"),
+}
+
+
+class LiveProgress:
+    """The job's progress while the handover's transaction is open.
+
+    Progress written on the transaction's own connection would only be seen at the commit (and rolled back with
+    a failure), so inside a transaction it is written through a connection of its own, in autocommit. Nothing
+    in the handover locks the job's row; should anything else hold it, the write is skipped rather than waited
+    for (``SKIP LOCKED``: a progress report is never worth a lock wait). Outside a transaction, the job's own
+    progress function is used. Also keeps when each stage started (``stages``, for the job's summary)."""
+
+    def __init__(self, job: Job, progress: Progress) -> None:
+        self.job, self.progress = job, progress
+        self.stages: list[dict[str, Any]] = []
+        self._started = time.monotonic()
+        self._side: Any = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if not self.stages or self.stages[-1]["stage"] != stage:
+            if self.stages:
+                self.stages[-1]["seconds"] = round(now - self.stages[-1].pop("_t"), 3)
+            self.stages.append({"stage": stage, "_t": now})
+        self.write(done, total, str(STAGE_LABELS.get(stage, stage)))
+
+    def write(self, done: int, total: int, message: str) -> None:
+        if not transaction.get_connection().in_atomic_block:
+            self.progress(done, total, message)
+            return
+        try:
+            if self._side is None:
+                self._side = connections.create_connection(DEFAULT_DB_ALIAS)
+            with self._side.cursor() as cur:
+                cur.execute(
+                    f"UPDATE {Job._meta.db_table} SET done = %s, total = %s, message = %s "
+                    f"WHERE id = (SELECT id FROM {Job._meta.db_table} WHERE id = %s FOR UPDATE SKIP LOCKED)",
+                    [max(0, done), max(0, total), message[:300], self.job.pk],
+                )
+        except Exception:  # progress is a courtesy: never let it fail the handover
+            logger.warning("job %s: progress not written", self.job.pk, exc_info=True)
+        self.job.done, self.job.total, self.job.message = max(0, done), max(0, total), message[:300]
+
+    def finish(self) -> list[dict[str, Any]]:
+        """Close the side connection; the stages with how long each took (seconds)."""
+        if self._side is not None:
+            self._side.close()
+            self._side = None
+        now = time.monotonic()
+        if self.stages and "_t" in self.stages[-1]:
+            self.stages[-1]["seconds"] = round(now - self.stages[-1].pop("_t"), 3)
+        return self.stages
+
+
+@job_handler(services.PERFORM_KIND)
+def handover_perform(job: Job, progress: Progress) -> JobResult:
+    """The handover, all or nothing; the result is the recorded handover (its id and page in the summary)."""
+    params = job.params
+    live = LiveProgress(job, progress)
+    started = time.monotonic()
+    try:
+        handover = services.handover_perform(
+            actor=job.requested_by,
+            from_user_id=params.get("from_user_id"),
+            to_user_id=params.get("to_user_id"),
+            account_ids=params.get("account_ids"),
+            reason=params.get("reason", ""),
+            progress=live,
+        )
+    finally:
+        stages = live.finish()
+    progress(max(job.total, 1), max(job.total, 1), _("Done"))
+    return JobResult(
+        summary={
+            "handover_id": handover.pk,
+            "api_url": f"/api/v1/handover/{handover.pk}",
+            "from_user": str(handover.from_user),
+            "to_user": str(handover.to_user),
+            "counts": handover.counts,
+            "stages": stages,
+            "seconds": round(time.monotonic() - started, 3),
+        }
+    )
 
 
 @job_handler("handover.report")

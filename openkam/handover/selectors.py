@@ -20,7 +20,7 @@ from openkam.accounts.models import Account, AccountTeamMember, TeamRole
 from openkam.accounts.selectors import account_get, account_scope, account_subtree
 from openkam.core.access import can_write, is_admin
 from openkam.core.errors import NotFound
-from openkam.core.models import Role, User
+from openkam.core.models import Job, JobStatus, Role, User
 from openkam.handover.models import Handover, HandoverAccount
 
 OPEN_ACTION_STATUSES = ("not_started", "in_progress", "blocked")
@@ -183,6 +183,17 @@ def handover_accounts(*, actor: User, handover: Handover) -> list[HandoverAccoun
         HandoverAccount.objects.filter(handover=handover, account__in=scope)
         .select_related("account")
         .order_by("account__name")
+    )
+
+
+def handover_jobs_under_way(*, actor: User) -> list[Job]:
+    """The actor's handovers (jobs ``handover.perform``) that are queued or running, newest first (one query)."""
+    return list(
+        Job.objects.filter(
+            requested_by=actor, kind="handover.perform", status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
+        )
+        .defer("result")
+        .order_by("-created_at", "-id")[:10]
     )
 
 

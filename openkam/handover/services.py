@@ -2,9 +2,12 @@
 
 :func:`handover_preview` says what would move (per account at the top of the person's book: ownership, team
 memberships, plans, objectives, tactics, open actions; relationship rows in total) and refuses a handover that
-cannot happen, with the reason. :func:`handover_perform` does it in ONE audited transaction — relationships
-(``relationships_reassign``), plan work (``plan_work_reassign``), account ownership (``account_update``) and
-team memberships (the old one ended, dated; a new one added for the colleague) — and records a
+cannot happen, with the reason. :func:`handover_start` checks everything that can be checked at once (reason,
+people, a colleague who cannot take the work, nothing to hand over, judgements the colleague may not see, a
+handover of the same person already under way) and queues the job ``handover.perform`` (see ``jobs.py``),
+which runs :func:`handover_perform`: ONE audited transaction — relationships (``relationships_reassign``), plan
+work (``plan_work_reassign``), account ownership (``account_update``) and team memberships (the old one ended,
+dated; a new one added for the colleague) — reporting each stage, and recording a
 :class:`~openkam.handover.models.Handover`. Any refusal on the way rolls everything back.
 
 Rules: a KAM lead hands over the work of the people they manage, to themselves or one of them; an
@@ -15,20 +18,22 @@ judgements). See docs/handover.md.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pghistory
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from openkam.accounts import services as account_services
 from openkam.accounts.models import AccountTeamMember
 from openkam.core.access import can_write, is_admin
 from openkam.core.audit import audit_action
 from openkam.core.errors import FieldError, NotFound, PermissionDenied, RuleViolation, ValidationFailed
-from openkam.core.models import Job, User
+from openkam.core.models import Job, JobStatus, User
 from openkam.handover import selectors
 from openkam.handover.models import Handover, HandoverAccount
 from openkam.plans.services import plan_work_reassign
@@ -36,6 +41,21 @@ from openkam.relationships.selectors import can_see_judgements
 from openkam.relationships.services import relationships_reassign
 
 COUNT_KEYS = ("owned", "memberships", "relationships", "plans", "objectives", "tactics", "actions")
+PERFORM_KIND = "handover.perform"
+#: the stages :func:`handover_perform` reports, in order
+STAGES = ("relationships", "plan_work", "accounts", "teams", "record")
+#: ``progress(stage, done, total)``: the stage starting or under way, and the steps done of all steps (one per
+#: relationship and plan-work pass, one per account whose owner changes, one per team place, one for the record)
+StageProgress = Callable[[str, int, int], None]
+# pg advisory lock namespace ("KAMH") + the leaver's id: one handover of a person at a time
+_LOCK_NAMESPACE = 0x4B414D48
+
+
+class HandoverUnderWay(RuleViolation):
+    """A handover of the same person is queued or running (HTTP 409)."""
+
+    status = 409
+    default_code = "handover_under_way"
 
 
 @dataclass
@@ -110,6 +130,45 @@ def _to_user(actor: User, from_user: User, to_user_id: Any) -> User:
             code="not_in_team",
         )  # fmt: skip
     return target
+
+
+def _clean_reason(reason: str | None) -> str:
+    reason = (reason or "").replace("\x00", "").strip()
+    errors: list[FieldError] = []
+    if not reason:
+        errors.append(FieldError("reason", "required", _("Say why (e.g. “Kim moves to the West territory”).")))
+    if len(reason) > 255:
+        errors.append(FieldError("reason", "max_length", _("At most 255 characters.")))
+    if errors:
+        raise ValidationFailed(errors[0].message, errors=errors)
+    return reason
+
+
+def _nothing_to_hand_over(from_user: User) -> RuleViolation:
+    return RuleViolation(
+        _("%(u)s holds no account you can see: there is nothing to hand over.") % {"u": from_user},
+        code="nothing_to_hand_over",
+    )
+
+
+def _try_lock_leaver(from_user: User) -> bool:
+    """Take the transaction-level lock on handing over ``from_user``'s work (False: someone holds it)."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, int(from_user.pk)])
+        return bool(cur.fetchone()[0])
+
+
+def _under_way(from_user: User, job: Job | None = None) -> HandoverUnderWay:
+    if job is None:
+        return HandoverUnderWay(
+            _("A handover of %(u)s's work is being done right now; wait until it has finished.") % {"u": from_user}
+        )
+    return HandoverUnderWay(
+        _("A handover of %(u)s's work (started by %(by)s at %(at)s) is %(status)s; wait until it has finished, "
+          "then check what is left.")
+        % {"u": from_user, "by": job.requested_by, "at": timezone.localtime(job.created_at).strftime("%Y-%m-%d %H:%M"),
+           "status": job.get_status_display().lower()}
+    )  # fmt: skip
 
 
 def _chosen(book: list[selectors.BookAccount], account_ids: list[int] | None, person: User) -> list[Any]:
@@ -218,63 +277,72 @@ def handover_perform(
     to_user_id: Any,
     account_ids: list[int] | None = None,
     reason: str,
+    progress: StageProgress | None = None,
 ) -> Handover:
-    """Hand over, all or nothing, in one audited transaction; returns the recorded :class:`Handover`.
+    """Hand over, all or nothing, in one audited transaction; returns the recorded :class:`Handover`. What the
+    job ``handover.perform`` runs (interfaces start it with :func:`handover_start`); every rule is checked again
+    here, as things may have changed since the job was queued.
 
     Order: relationship rows and plan work first (while the leaver's accounts are still in everyone's view),
     then account ownership, then team memberships (the leaver's current memberships end yesterday — access ends
-    at once — and the colleague joins with the same team role from today, unless they already hold it)."""
+    at once — and the colleague joins with the same team role from today, unless they already hold it).
+    ``progress`` is told each stage (:data:`STAGES`) as it starts and how far it got: it is called INSIDE the
+    transaction, so whoever shows it must write it where others can read it (see ``jobs.py``)."""
     _require_manager(actor)
-    reason = (reason or "").replace("\x00", "").strip()
-    errors: list[FieldError] = []
-    if not reason:
-        errors.append(FieldError("reason", "required", _("Say why (e.g. “Kim moves to the West territory”).")))
-    if len(reason) > 255:
-        errors.append(FieldError("reason", "max_length", _("At most 255 characters.")))
-    if errors:
-        raise ValidationFailed(errors[0].message, errors=errors)
+    reason = _clean_reason(reason)
     from_user = _from_user(actor, from_user_id)
     to_user = _to_user(actor, from_user, to_user_id)
     today = timezone.localdate()
+    report: StageProgress = progress or (lambda stage, done, total: None)
     with audit_action(actor=actor, action="handover.handover.perform", reason=reason):
+        if not _try_lock_leaver(from_user):
+            raise _under_way(from_user)
         book = _chosen(selectors.handover_book(actor=actor, person=from_user), account_ids, from_user)
         if not book:
-            raise RuleViolation(
-                _("%(u)s holds no account you can see: there is nothing to hand over.") % {"u": from_user},
-                code="nothing_to_hand_over",
-            )
+            raise _nothing_to_hand_over(from_user)
         roots = [b.account.pk for b in book]
+        owned = [a for b in book for a in (b.account, *b.below) if a.owner_id == from_user.pk]
+        memberships = [m for b in book for m in b.memberships]
+        total = 2 + len(owned) + len(memberships) + 1
+        every = max(1, (len(owned) + len(memberships)) // 40)  # about 40 reports over the long stages
+        report("relationships", 0, total)
         relationships = relationships_reassign(
             actor=actor, from_user_id=from_user.pk, to_user_id=to_user.pk, account_ids=roots, reason=reason
         )
         _check_judgements(to_user, relationships)
+        report("plan_work", 1, total)
+        subtree = selectors.book_subtree_ids(book)
         _spread(
             book,
             plan_work_reassign(
-                actor=actor,
-                from_user_id=from_user.pk,
-                to_user_id=to_user.pk,
-                account_ids=selectors.book_subtree_ids(book),
-                reason=reason,
+                actor=actor, from_user_id=from_user.pk, to_user_id=to_user.pk, account_ids=subtree, reason=reason
             ),
         )
+        done = 2
+        report("accounts", done, total)
+        for account in owned:
+            account_services.account_update(actor=actor, account=account.pk, owner_id=to_user.pk, reason=reason)
+            done += 1
+            if done % every == 0:
+                report("accounts", done, total)
+        report("teams", done, total)
         held_roles = set(
-            AccountTeamMember.objects.filter(user_id=to_user.pk, account_id__in=selectors.book_subtree_ids(book))
+            AccountTeamMember.objects.filter(user_id=to_user.pk, account_id__in=subtree)
             .filter(start_date__lte=today)
             .exclude(end_date__lt=today)
             .values_list("account_id", "role")
         )
-        for b in book:
-            for account in [b.account, *b.below]:
-                if account.owner_id == from_user.pk:
-                    account_services.account_update(actor=actor, account=account.pk, owner_id=to_user.pk, reason=reason)
-            for m in b.memberships:
-                account_services.account_team_member_end(actor=actor, member=m.pk, reason=reason)
-                if (m.account_id, m.role) not in held_roles:
-                    account_services.account_team_member_add(
-                        actor=actor, account=m.account_id, user_id=to_user.pk, role=m.role, reason=reason
-                    )
-                    held_roles.add((m.account_id, m.role))
+        for m in memberships:
+            account_services.account_team_member_end(actor=actor, member=m.pk, reason=reason)
+            if (m.account_id, m.role) not in held_roles:
+                account_services.account_team_member_add(
+                    actor=actor, account=m.account_id, user_id=to_user.pk, role=m.role, reason=reason
+                )
+                held_roles.add((m.account_id, m.role))
+            done += 1
+            if done % every == 0:
+                report("teams", done, total)
+        report("record", done, total)
         preview = HandoverPreview(
             from_user=from_user, to_user=to_user, book=book, whole_book=account_ids is None, relationships=relationships
         )
@@ -300,6 +368,65 @@ def handover_perform(
             ]
         )
     return handover
+
+
+def handover_start(
+    *,
+    actor: User,
+    from_user_id: Any,
+    to_user_id: Any,
+    account_ids: list[int] | None = None,
+    reason: str,
+) -> Job:
+    """Check the handover now and queue it as the job ``handover.perform`` (which runs :func:`handover_perform`).
+
+    Refused at once, with nothing queued: an actor who may not hand over, an empty reason, a person not in the
+    actor's team, a colleague who cannot take the work (inactive, the same person, read-only, outside the team,
+    may not see the plan work's classification or — when relationship rows move — relationship judgements),
+    accounts not at the top of the book, a book with nothing the actor can see, and a handover of the same
+    person that is already queued or running (:class:`HandoverUnderWay`, HTTP 409)."""
+    from openkam.core.services import job_start
+
+    _require_manager(actor)
+    reason = _clean_reason(reason)
+    from_user = _from_user(actor, from_user_id)
+    to_user = _to_user(actor, from_user, to_user_id)
+    book = _chosen(selectors.handover_book(actor=actor, person=from_user), account_ids, from_user)
+    if not book:
+        raise _nothing_to_hand_over(from_user)
+    _plan_counts_safe(actor, book, from_user, to_user)  # refuses plan work the colleague may not see
+    if not can_see_judgements(to_user):  # only then count the relationship rows (a dry run)
+        _check_judgements(to_user, _relationships_dry_run(actor, from_user, to_user, [b.account.pk for b in book]))
+    accounts = len(book) + sum(len(b.below) for b in book)
+    label = ngettext(
+        "Handover: %(f)s → %(t)s (%(n)d account)", "Handover: %(f)s → %(t)s (%(n)d accounts)", accounts
+    ) % {"f": from_user, "t": to_user, "n": accounts}
+    with transaction.atomic():
+        if not _try_lock_leaver(from_user):  # another start, or the job itself, holds it right now
+            raise _under_way(from_user)
+        pending = (
+            Job.objects.filter(
+                kind=PERFORM_KIND,
+                status__in=[JobStatus.QUEUED, JobStatus.RUNNING],
+                params__from_user_id=from_user.pk,
+            )
+            .select_related("requested_by")
+            .defer("result")
+            .first()
+        )
+        if pending is not None:
+            raise _under_way(from_user, pending)
+        return job_start(
+            actor=actor,
+            kind=PERFORM_KIND,
+            label=label,
+            params={
+                "from_user_id": from_user.pk,
+                "to_user_id": to_user.pk,
+                "account_ids": None if account_ids is None else sorted({int(a) for a in account_ids}),
+                "reason": reason,
+            },
+        )
 
 
 def handover_report_start(*, actor: User, handover_id: Any, account_id: Any = None) -> Job:

@@ -11,9 +11,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from openkam.core.errors import DomainError, NotFound
+from openkam.core import selectors as core_selectors
+from openkam.core.errors import DomainError, FieldError, NotFound
 from openkam.core.forms import apply_domain_error
-from openkam.core.models import User
+from openkam.core.models import JobStatus, User
 from openkam.core.ui import paginate
 from openkam.handover import selectors, services
 from openkam.handover.forms import HandoverForm, ReportForm
@@ -30,7 +31,8 @@ def _manager(request: HttpRequest) -> User:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """The handover page. GET ``?from_user=`` shows the person's book; POST ``step=preview`` shows what moves;
-    POST ``step=perform`` (with the confirmation ticked) hands over and opens the handover's page."""
+    POST ``step=perform`` (with the confirmation ticked) checks again, starts the handover as a job and opens its
+    progress page."""
     actor = _manager(request)
     data = request.POST if request.method == "POST" else (request.GET if "from_user" in request.GET else None)
     book: list[selectors.BookAccount] = []
@@ -55,27 +57,63 @@ def home(request: HttpRequest) -> HttpResponse:
                 if not cd["confirm"]:
                     form.add_error("confirm", _("Tick the box to confirm you checked the preview."))
                 else:
-                    handover = services.handover_perform(
+                    job = services.handover_start(
                         actor=actor,
                         from_user_id=cd["from_user"],
                         to_user_id=cd["to_user"],
                         account_ids=account_ids,
                         reason=cd["reason"],
                     )
-                    messages.success(
-                        request,
-                        _("The work of %(f)s is now with %(t)s. Download the handover reports below.")
-                        % {"f": handover.from_user, "t": handover.to_user},
-                    )
-                    return redirect("handover:detail", handover.pk)
+                    return redirect("handover:job", job.pk)
         except DomainError as exc:
-            apply_domain_error(form, exc)
+            apply_domain_error(form, _on_form_fields(exc))
     page = paginate(request, selectors.handover_list(actor=actor), per_page=15)
     return render(
         request,
         "handover/home.html",
-        {"form": form, "book": book, "preview": preview, "handovers": page, "page_obj": page},
+        {
+            "form": form,
+            "book": book,
+            "preview": preview,
+            "handovers": page,
+            "page_obj": page,
+            "under_way": selectors.handover_jobs_under_way(actor=actor),
+        },
     )
+
+
+def _on_form_fields(exc: DomainError) -> DomainError:
+    """The services name API fields (``to_user_id``); show their errors next to the form's fields."""
+    names = {"from_user_id": "from_user", "to_user_id": "to_user", "account_ids": "accounts"}
+    for i, err in enumerate(exc.errors):
+        if err.field in names:
+            exc.errors[i] = FieldError(names[err.field], err.code, err.message)
+    return exc
+
+
+@login_required
+def job(request: HttpRequest, job_id: int) -> HttpResponse:
+    """A handover under way: the job's progress card (polls itself) and, once it has finished, the result — the
+    recorded handover with a link to its page and reports, or what went wrong (nothing was changed).
+    ``?part=result`` answers only the result fragment (polled while the job runs)."""
+    user = request.user
+    assert isinstance(user, User)
+    try:
+        job = core_selectors.job_get(actor=user, job_id=job_id)
+    except NotFound:
+        raise Http404 from None
+    if job.kind != services.PERFORM_KIND:
+        raise Http404
+    handover = None
+    if job.status == JobStatus.DONE and job.summary.get("handover_id"):
+        try:
+            handover = selectors.handover_get(actor=user, handover_id=job.summary["handover_id"])
+        except NotFound:
+            handover = None
+    context = {"job": job, "handover": handover, "params": job.params}
+    if request.GET.get("part") == "result":
+        return render(request, "handover/_job_result.html", context)
+    return render(request, "handover/job.html", context)
 
 
 @login_required

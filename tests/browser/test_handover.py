@@ -1,4 +1,5 @@
-"""Handover in a real browser: a lead previews and hands over a KAM's book, then downloads a handover report."""
+"""Handover in a real browser: a lead previews and hands over a KAM's book (a job: progress, then the result),
+then downloads a handover report."""
 
 from __future__ import annotations
 
@@ -40,6 +41,18 @@ def test_lead_hands_over_a_book_and_downloads_the_report(book: Any, page: Any, l
     assert not Handover.objects.exists()
     page.check("#id_confirm")
     page.get_by_test_id("handover-perform").click()
+    # the handover runs as a job: its progress card polls itself, the result appears when it is done
+    job_card = page.get_by_test_id("job")
+    expect(job_card).to_have_attribute("data-status", "queued")
+    expect(page.get_by_test_id("handover-result")).to_have_attribute("data-status", "queued")
+    assert not Handover.objects.exists()
+    shot(page, "handover-job-queued")
+    job = Job.objects.get(kind="handover.perform")
+    assert job_execute(job_id=job.pk).status == "done"  # what the worker does
+    expect(job_card).to_have_attribute("data-status", "done")
+    expect(page.get_by_test_id("handover-done")).to_contain_text("is now with")
+    shot(page, "handover-job-done")
+    page.get_by_test_id("handover-result-link").click()
     expect(page.get_by_test_id("handover-accounts")).to_contain_text("Beacon Health System")
     expect(page.get_by_test_id("count-relationships")).to_have_text("2")
     page.get_by_test_id("report-account").click()
@@ -68,3 +81,35 @@ def test_inactive_colleagues_are_not_offered(book: Any, page: Any, login: Any) -
     page.goto(f"/handover/?from_user={w.users['kam'].pk}")
     # inactive users are not offered as colleagues at all
     assert page.locator(f"#id_to_user option[value='{gone.pk}']").count() == 0
+
+
+def test_a_failed_handover_job_says_why_and_nothing_moved(book: Any, page: Any, login: Any, monkeypatch: Any) -> None:  # noqa: F811
+    from openkam.accounts import services as account_services
+    from openkam.core.errors import ValidationFailed
+
+    w = book.world
+    kam, kam2 = w.users["kam"], w.users["kam2"]
+    login("lead")
+    page.goto(f"/handover/?from_user={kam.pk}")
+    page.select_option("#id_to_user", str(kam2.pk))
+    page.fill("#id_reason", "Kim moves to the West territory")
+    page.get_by_test_id("handover-preview").click()
+    page.check("#id_confirm")
+    page.get_by_test_id("handover-perform").click()
+    expect(page.get_by_test_id("job")).to_have_attribute("data-status", "queued")
+
+    def refuse(**kwargs: Any) -> Any:
+        raise ValidationFailed("Kam2 may not join this team right now.", field="user_id", code="x")
+
+    monkeypatch.setattr(account_services, "account_team_member_add", refuse)
+    job_execute(job_id=Job.objects.get(kind="handover.perform").pk)
+    expect(page.get_by_test_id("job")).to_have_attribute("data-status", "failed")
+    expect(page.get_by_test_id("job-error")).to_have_text("Kam2 may not join this team right now.")
+    expect(page.get_by_test_id("handover-failed")).to_be_visible()
+    shot(page, "handover-job-failed")
+    assert not Handover.objects.exists()
+    from openkam.accounts.models import Account
+
+    assert Account.objects.get(pk=w.idn.pk).owner_id == kam.pk
+    page.get_by_test_id("handover-retry").click()
+    expect(page.get_by_test_id("book-row")).to_have_count(1)

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from openkam.accounts.models import Account, AccountTeamMember
 from openkam.core.errors import PermissionDenied, ValidationFailed
-from openkam.core.models import JobStatus
+from openkam.core.models import Job, JobStatus
 from openkam.core.services import job_execute
 from openkam.handover import services
 from openkam.handover.models import Handover
@@ -194,9 +194,16 @@ def test_api_preview_perform_list_report(book: Any, api: Any) -> None:
     assert status == 200, body
     assert body["totals"]["actions"] == 2 and body["accounts"][0]["account"] == "Beacon Health System"
     status, body = api("lead").post("handover/", {"from_user_id": kam.pk, "to_user_id": kam2.pk, "reason": "move"})
-    assert status == 201, body
-    assert body["counts"]["relationships"] == 2 and body["accounts"][0]["account_id"] == w.idn.pk
-    hid = body["id"]
+    assert status == 202, body
+    assert body["kind"] == "handover.perform" and body["status"] == "queued"
+    assert body["status_url"] == f"/api/v1/me/jobs/{body['id']}" and not Handover.objects.exists()
+    job_execute(job_id=body["id"])  # what the worker does
+    status, body = api("lead").get(body["status_url"].removeprefix("/api/v1/"))
+    assert status == 200 and body["status"] == "done", body
+    hid = body["summary"]["handover_id"]
+    assert body["summary"]["api_url"] == f"/api/v1/handover/{hid}"
+    status, body = api("lead").get(f"handover/{hid}")
+    assert status == 200 and body["counts"]["relationships"] == 2 and body["accounts"][0]["account_id"] == w.idn.pk
     status, body = api("lead").get("handover/")
     assert status == 200 and body["count"] == 1 and body["items"][0]["reason"] == "move"
     assert api("compliance").get(f"handover/{hid}")[0] == 200
@@ -231,8 +238,11 @@ def test_pages(book: Any, web: Any) -> None:
     resp = client.post(
         "/handover/", {"from_user": kam.pk, "to_user": kam2.pk, "reason": "move", "step": "perform", "confirm": "on"}
     )
+    job = Job.objects.get(kind="handover.perform")
+    assert resp.status_code == 302 and resp["Location"] == f"/handover/jobs/{job.pk}/"
+    assert not Handover.objects.exists()  # the job does it
+    job_execute(job_id=job.pk)
     h = Handover.objects.get()
-    assert resp.status_code == 302 and resp["Location"] == f"/handover/{h.pk}/"
     html = client.get(f"/handover/{h.pk}/").content.decode()
     assert 'data-testid="report-account"' in html
     resp = client.post(f"/handover/{h.pk}/report/", {"account": w.idn.pk}, HTTP_HX_REQUEST="true")
