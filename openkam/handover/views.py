@@ -47,26 +47,32 @@ def home(request: HttpRequest) -> HttpResponse:
     form = HandoverForm(data, actor=actor, book_ids=choices)
     preview = None
     if data is not None and form.is_valid():
-        cd = form.cleaned_data
+        cd = dict(form.cleaned_data)  # a copy: add_error() drops a field from cleaned_data
         account_ids = cd["accounts"] or None
+        perform = request.method == "POST" and request.POST.get("step") == "perform"
+        refused = False
+        if perform and cd["confirm"]:  # checked again by the start; the preview is only needed if it refuses
+            try:
+                job = services.handover_start(
+                    actor=actor,
+                    from_user_id=cd["from_user"],
+                    to_user_id=cd["to_user"],
+                    account_ids=account_ids,
+                    reason=cd["reason"],
+                )
+                return redirect("handover:job", job.pk)
+            except DomainError as exc:
+                apply_domain_error(form, _on_form_fields(exc))
+                refused = True
         try:
             preview = services.handover_preview(
                 actor=actor, from_user_id=cd["from_user"], to_user_id=cd["to_user"], account_ids=account_ids
             )
-            if request.method == "POST" and request.POST.get("step") == "perform":
-                if not cd["confirm"]:
-                    form.add_error("confirm", _("Tick the box to confirm you checked the preview."))
-                else:
-                    job = services.handover_start(
-                        actor=actor,
-                        from_user_id=cd["from_user"],
-                        to_user_id=cd["to_user"],
-                        account_ids=account_ids,
-                        reason=cd["reason"],
-                    )
-                    return redirect("handover:job", job.pk)
+            if perform and not cd["confirm"]:
+                form.add_error("confirm", _("Tick the box to confirm you checked the preview."))
         except DomainError as exc:
-            apply_domain_error(form, _on_form_fields(exc))
+            if not refused:  # the start already said why (the same reason)
+                apply_domain_error(form, _on_form_fields(exc))
     page = paginate(request, selectors.handover_list(actor=actor), per_page=15)
     return render(
         request,
