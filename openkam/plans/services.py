@@ -807,7 +807,7 @@ def _section_row(actor: User, section: str, item_id: int) -> Any:
         qs = qs.filter(classification__in=sorted(visible_classifications(actor)))
     row = qs.first()
     if row is None:
-        raise NotFound(_("No such %(what)s.") % {"what": _SECTION_NOUN[section]}, code=f"{section}_not_found")
+        raise NotFound(_("No such %(what)s.") % {"what": _(_SECTION_NOUN[section])}, code=f"{section}_not_found")
     return row
 
 

@@ -215,7 +215,7 @@ def _page_context(
     for to in services.plan_available_transitions(actor=actor, plan=plan):
         verb = services.TRANSITION_VERBS[(plan.status, to)]
         label, style, icon = TRANSITION_BUTTONS[verb]
-        transitions.append({"to": to, "verb": verb, "label": label, "style": style, "icon": icon})
+        transitions.append({"to": to, "verb": verb, "label": _(label), "style": style, "icon": icon})
     contribute = services.plan_can_contribute(actor=actor, plan=plan)
     hidden = sorted(set(Classification.values) - visible_classifications(actor))
     writable = writable_classifications(actor) if contribute else frozenset()
@@ -379,7 +379,7 @@ def plan_transition(request: HttpRequest, pk: int) -> HttpResponse:
             comment=request.POST.get("comment", "").strip(),
             reason=request.POST.get("reason", "").strip(),
         )
-        messages.success(request, TRANSITION_DONE.get(verb, _("Plan status changed.")))
+        messages.success(request, _(TRANSITION_DONE.get(verb, _("Plan status changed."))))
     except NotFound as exc:
         raise Http404(exc.message)
     except DomainError as exc:

@@ -45,11 +45,11 @@ def plan_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     if fmt not in EXPORT_KINDS:
         raise Http404(_("No such export."))
     plan = _plan(request, pk)
-    label = f"{EXPORT_LABELS[fmt]}: {plan.name}"
+    label = f"{_(EXPORT_LABELS[fmt])}: {plan.name}"
     job = core_services.job_start(actor=_actor(request), kind=EXPORT_KINDS[fmt], label=label, params={"plan_id": pk})
     if request.headers.get("HX-Request"):
         return render(request, "core/_job.html", {"job": job})
-    return render(request, "plans/export_started.html", {"plan": plan, "job": job, "title": EXPORT_LABELS[fmt]})
+    return render(request, "plans/export_started.html", {"plan": plan, "job": job, "title": _(EXPORT_LABELS[fmt])})
 
 
 @login_required

@@ -206,7 +206,7 @@ def _diff(current: dict[str, Any], wanted: dict[str, Any], labels: dict[str, str
         old = current.get(key)
         if (old or "") == (new or ""):
             continue
-        changes.append(Change(key, labels.get(key, key), _show(old), _show(new)))
+        changes.append(Change(key, _(labels.get(key, key)), _show(old), _show(new)))
     return changes
 
 

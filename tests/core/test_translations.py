@@ -247,7 +247,7 @@ def pages(world: Any) -> dict[str, tuple[str, str, list[str]]]:
         "plan": (
             "kam",
             reverse("plans:detail", args=[plan.pk]),
-            ["Objectives, tactics and actions", "Add tactic", "Completeness"],
+            ["Objectives, tactics and actions", "Add tactic", "Completeness", "Close plan"],
         ),
         "formulary dashboard": (
             "access",
