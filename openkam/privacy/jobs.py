@@ -18,7 +18,10 @@ def export_pdf(job: Job, progress: Progress) -> JobResult:
     progress(1, 2, _("Rendering the PDF"))
     pdf = render_pdf(
         "privacy/print/export.html",
-        {"title": _("Personal data export: %(p)s") % {"p": data["person"]["display_name"]}, "d": data},
+        {
+            "title": _("Personal data export: %(p)s") % {"p": data["person"]["display_name"]},
+            "v": selectors.personal_data_for_people(data),
+        },
     )
     name = f"personal-data-{data['stakeholder_id']}-{timezone.localdate():%Y-%m-%d}.pdf"
     return JobResult(filename=name, content_type=PDF_TYPE, data=pdf, summary={"stakeholder_id": data["stakeholder_id"]})

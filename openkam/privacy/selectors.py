@@ -8,16 +8,23 @@ appears (activities, with the reader's classification rules), assessments, stren
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from django.utils import timezone
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.utils import formats, timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from openkam.core.access import is_admin
 from openkam.core.errors import NotFound, PermissionDenied
 from openkam.core.models import Role, User
 from openkam.core.selectors import object_history, object_history_many
-from openkam.stakeholders.models import Stakeholder
+from openkam.stakeholders.models import Position, Stakeholder
 from openkam.stakeholders.selectors import stakeholder_get, stakeholder_positions
 
 PERSON_FIELDS = (
@@ -140,4 +147,226 @@ def stakeholder_personal_data(*, actor: User, stakeholder_id: Any) -> dict[str, 
             }
             for e in events
         ],
+    }
+
+
+# --- for people: the export with labels ---------------------------------------------------------------------
+# The JSON export keeps the stable field names (``first_name``, ``npi``, ``privacy_restricted``): programs read
+# it. The page and the PDF show the same data to people: the models' verbose names (translated), choice labels
+# instead of codes, Yes/No, dates and times in the reader's locale.
+EMPTY = "—"
+
+
+def _relationships_model(name: str) -> type[models.Model]:
+    return apps.get_model("relationships", name)
+
+
+def _interaction_model() -> type[models.Model]:
+    return apps.get_model("activities", "Interaction")
+
+
+def _field(model: type[models.Model], name: str) -> Any:
+    try:
+        return model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+
+
+def field_label(model: type[models.Model], name: str) -> str:
+    """The field's verbose name, capitalised and translated (``first_name`` → “First name”)."""
+    field = _field(model, name)
+    if field is None or not hasattr(field, "verbose_name"):
+        return capfirst(name.replace("_", " "))
+    return capfirst(str(field.verbose_name))
+
+
+def _when(value: Any, *, with_time: bool) -> str:
+    """An ISO date or date-time of the export, in the reader's locale (date-times in the local time zone)."""
+    if value in (None, ""):
+        return EMPTY
+    if isinstance(value, str):
+        parsed: Any = parse_datetime(value) if "T" in value else parse_date(value)
+        value = parsed if parsed is not None else value
+    if isinstance(value, dt.datetime):
+        value = timezone.localtime(value) if timezone.is_aware(value) else value
+        return formats.date_format(value, "SHORT_DATETIME_FORMAT" if with_time else "SHORT_DATE_FORMAT")
+    if isinstance(value, dt.date):
+        return formats.date_format(value, "SHORT_DATE_FORMAT")
+    return str(value)
+
+
+def _yes_no(value: Any) -> str:
+    return EMPTY if value is None else (_("Yes") if value else _("No"))
+
+
+def field_value(model: type[models.Model], name: str, value: Any) -> str:
+    """A value of the export as people read it: choice label, Yes/No, localised date, or the text itself."""
+    field = _field(model, name)
+    if value is None or value == "" or value == []:
+        return _("No") if isinstance(field, models.BooleanField) else EMPTY
+    if field is not None and getattr(field, "choices", None):
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(field, models.BooleanField) or isinstance(value, bool):
+        return _yes_no(value)
+    if isinstance(field, models.DateTimeField):
+        return _when(value, with_time=True)
+    if isinstance(field, models.DateField):
+        return _when(value, with_time=False)
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _rows(model: type[models.Model], values: dict[str, Any], names: tuple[str, ...]) -> list[dict[str, str]]:
+    return [
+        {"key": n, "label": field_label(model, n), "value": field_value(model, n, values.get(n))}
+        for n in names
+        if n in values
+    ]
+
+
+def _event_label(label: str) -> str:
+    return {
+        "insert": pgettext("audit event", "created"),
+        "update": pgettext("audit event", "changed"),
+        "delete": pgettext("audit event", "deleted"),
+    }.get(label, label)
+
+
+def _tracked_model(event_model_label: str) -> type[models.Model] | None:
+    try:
+        event_model = apps.get_model(event_model_label)
+    except (LookupError, ValueError):
+        return None
+    return getattr(event_model, "pgh_tracked_model", None)
+
+
+def personal_data_for_people(data: dict[str, Any]) -> dict[str, Any]:
+    """The export of :func:`stakeholder_personal_data` labelled for the page and the PDF (no queries).
+
+    Every field shows its model's verbose name and a human value; the keys stay alongside (``key``) for tests
+    and for readers who compare with the JSON.
+    """
+    Assessment = _relationships_model("StakeholderAssessment")
+    Strength = _relationships_model("RelationshipStrength")
+    Link = _relationships_model("InfluenceLink")
+    Owner = _relationships_model("AssessmentOwner")
+    Interaction = _interaction_model()
+    person = data["person"]
+    specialty = person.get("specialty")
+    person_rows = _rows(Stakeholder, person, PERSON_FIELDS)
+    person_rows.append(
+        {
+            "key": "specialty",
+            "label": field_label(Stakeholder, "specialty"),
+            "value": f"{specialty['name']} ({specialty['code']})" if specialty else EMPTY,
+        }
+    )
+    person_rows += _rows(Stakeholder, person, ("created_at", "updated_at"))
+    rel = data.get("relationships") or {}
+    link_direction = {"outgoing": _("from this person"), "incoming": _("to this person")}
+    labels: dict[type[models.Model] | None, str] = {}
+
+    def record(model: type[models.Model] | None, fallback: str) -> str:
+        if model not in labels:
+            labels[model] = capfirst(str(model._meta.verbose_name)) if model is not None else fallback
+        return labels[model]
+
+    events = []
+    for e in data["audit_events"]:
+        tracked = _tracked_model(e["model"])
+        changed = [k for k in (e.get("changes") or {}) if k not in ("updated_at", "created_at")]
+        events.append(
+            {
+                "at": _when(e["at"], with_time=True),
+                "record": record(tracked, e["model"]),
+                "object_id": e["object_id"],
+                "event": _event_label(e["label"]),
+                "by": e.get("by") or EMPTY,
+                "action": e.get("action") or "",
+                "reason": e.get("reason") or "",
+                "fields": ", ".join(field_label(tracked, k) if tracked else k for k in changed),
+            }
+        )
+    return {
+        "stakeholder_id": data["stakeholder_id"],
+        "name": person["display_name"],
+        "exported_by": data["exported_by"],
+        "exported_at": _when(data["exported_at"], with_time=True),
+        "erased_at": _when(data["erased_at"], with_time=False) if data.get("erased_at") else None,
+        "person": person_rows,
+        "consent": _rows(Stakeholder, data["consent"], CONSENT_FIELDS),
+        "positions": [
+            {
+                "title": p["title"] or EMPTY,
+                "account": p["account"],
+                "role_in_decision": field_value(Position, "role_in_decision", p["role_in_decision"]),
+                "primary": _yes_no(p["is_primary"]),
+                "is_primary": bool(p["is_primary"]),
+                "current": _yes_no(p["current"]),
+                "committee": p["committee"]["name"] if p["committee"] else EMPTY,
+                "committee_role": (
+                    field_value(Position, "committee_role", p["committee"]["role"])
+                    if p["committee"] and p["committee"]["role"]
+                    else ""
+                ),
+                "valid_from": _when(p["valid_from"], with_time=False),
+                "valid_to": _when(p["valid_to"], with_time=False),
+            }
+            for p in data["positions"]
+        ],
+        "committee_seats": len(data["committee_seats"]),
+        "interactions": [
+            {
+                "occurred_at": _when(i["occurred_at"], with_time=True),
+                "channel": field_value(Interaction, "channel", i["channel"]),
+                "subject": i["subject"],
+                "notes": i["notes"],
+                "account": i["account"],
+                "classification": i["classification"],
+                "classification_label": field_value(Interaction, "classification", i["classification"]),
+                "logged_by": i["logged_by"],
+            }
+            for i in data["interactions"]
+        ],
+        "assessments": [
+            {
+                "account": a["account"],
+                "decision_role": field_value(Assessment, "decision_role", a["decision_role"]),
+                "decision_domains": ", ".join(a["decision_domains"]) or EMPTY,
+                "stance": field_value(Assessment, "stance", a["stance"]),
+                "influence": field_value(Assessment, "influence", a["influence"]),
+                "note": a["note"],
+                "effective_from": _when(a["effective_from"], with_time=False),
+                "superseded_at": _when(a["superseded_at"], with_time=False),
+                "recorded_by": a.get("recorded_by") or EMPTY,
+            }
+            for a in rel.get("assessments", [])
+        ],
+        "owners": [
+            {"account": o["account"], "user": o["user"] or EMPTY, "since": field_value(Owner, "since", o["since"])}
+            for o in rel.get("owners", [])
+        ],
+        "strengths": [
+            {
+                "account": x["account"],
+                "user": x["user"] or EMPTY,
+                "current": field_value(Strength, "current", x["current"]),
+                "desired": field_value(Strength, "desired", x["desired"]),
+                "note": x["note"],
+            }
+            for x in rel.get("strengths", [])
+        ],
+        "links": [
+            {
+                "kind": field_value(Link, "kind", lk["kind"]),
+                "direction": link_direction.get(lk["direction"], lk["direction"]),
+                "other": lk["other"],
+                "strength": field_value(Link, "strength", lk["strength"]),
+                "evidence": lk["evidence"],
+            }
+            for lk in rel.get("links", [])
+        ],
+        "decision_domains": ", ".join(rel.get("decision_domains", [])),
+        "audit_events": events,
     }

@@ -67,6 +67,11 @@ def _retention_context(actor: User) -> dict[str, object]:
     }
 
 
+def _person_context(data: dict[str, object], form: EraseForm, pk: int) -> dict[str, object]:
+    """The page shows the export with labels (the JSON keeps the field names)."""
+    return {"v": selectors.personal_data_for_people(data), "form": form, "pk": pk}
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
@@ -82,7 +87,7 @@ def person(request: HttpRequest, pk: int) -> HttpResponse:
         data = selectors.stakeholder_personal_data(actor=actor, stakeholder_id=pk)
     except NotFound:
         raise Http404 from None
-    return render(request, "privacy/person.html", {"d": data, "form": EraseForm(), "pk": pk})
+    return render(request, "privacy/person.html", _person_context(data, EraseForm(), pk))
 
 
 @login_required
@@ -129,7 +134,7 @@ def erase(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("The person's data was erased; the record now reads “%(n)s”.") % {"n": s})
             return redirect("privacy:person", pk)
     data = selectors.stakeholder_personal_data(actor=actor, stakeholder_id=pk)
-    return render(request, "privacy/person.html", {"d": data, "form": form, "pk": pk}, status=422)
+    return render(request, "privacy/person.html", _person_context(data, form, pk), status=422)
 
 
 @login_required

@@ -31,6 +31,17 @@ def test_compliance_exports_and_erases(world: Any, page: Any, login: Any, tmp_pa
     page.get_by_test_id("privacy-find").click()
     page.get_by_test_id("privacy-result").first.click()
     expect(page.get_by_test_id("privacy-name")).to_have_text("Dr. Ada Chen, MD")
+    # people read the fields' names, not the database's
+    details = page.get_by_test_id("privacy-person")
+    expect(details).to_contain_text("First name")
+    expect(details).to_contain_text("Email")
+    expect(details).not_to_contain_text("first_name")
+    consent = page.get_by_test_id("privacy-consent")
+    expect(consent.locator('[data-field="privacy_restricted"]')).to_have_text("Privacy restricted")
+    expect(consent.locator('[data-field="do_not_contact"] + dd')).to_have_text("No")
+    expect(page.get_by_test_id("privacy-positions")).to_contain_text("Chief of Cardiology")
+    expect(page.get_by_test_id("privacy-audit")).to_contain_text("Stakeholder")
+    expect(page.get_by_test_id("privacy-audit")).not_to_contain_text("insert")
     page.get_by_test_id("export-pdf").click()
     expect(page.get_by_test_id("job")).to_have_attribute("data-status", "queued")
     job_execute(job_id=Job.objects.get(kind="privacy.export_pdf").pk)
@@ -40,7 +51,8 @@ def test_compliance_exports_and_erases(world: Any, page: Any, login: Any, tmp_pa
         page.get_by_test_id("job-download").click()
     pdf = tmp_path / "export.pdf"
     info.value.save_as(pdf)
-    assert "ada.chen@example.org" in pdf_text(pdf)
+    text = pdf_text(pdf)
+    assert "ada.chen@example.org" in text and "Privacy restricted" in text and "privacy_restricted" not in text
     out = Path("var/screenshots")
     out.mkdir(parents=True, exist_ok=True)
     for i, png in enumerate(pdf_to_pngs(pdf, tmp_path, dpi=60, first=1, last=2)):
@@ -54,5 +66,7 @@ def test_compliance_exports_and_erases(world: Any, page: Any, login: Any, tmp_pa
     page.get_by_test_id("erase-submit").click()
     expect(page.get_by_test_id("erased-banner")).to_be_visible()
     expect(page.get_by_test_id("privacy-name")).to_have_text(f"Erased person #{person.pk}")
+    expect(page.get_by_test_id("privacy-consent").locator('[data-field="privacy_restricted"] + dd')).to_have_text("Yes")
+    expect(page.get_by_test_id("privacy-audit")).to_contain_text("Privacy restricted")  # the erasure's changed fields
     shot(page, "privacy-erased")
     assert Stakeholder.objects.get(pk=person.pk).email == ""

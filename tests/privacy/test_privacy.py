@@ -79,6 +79,65 @@ def test_pdf_export_job(person: Any, world: Any, tmp_path: Any) -> None:
     for expected in ("Dr. Ada Chen", "ada.chen@example.org", "Chief of Cardiology", "Medical exchange", "golf buddy",
                      "Audit events about the person"):  # fmt: skip
         assert expected in text, expected
+    # people read labels, choice names and Yes/No — not the JSON's field names and codes
+    for label in ("First name", "NPI", "Consents to email", "Consent recorded on", "Privacy restricted", "Champion",
+                  "Advocate", "Medical only", "Stakeholder #"):  # fmt: skip
+        assert label in text, label
+    for raw in RAW_NAMES:
+        assert raw not in text, raw
+
+
+RAW_NAMES = ("first_name", "last_name", "npi", "consent_email", "consent_date", "privacy_restricted", "do_not_contact",
+             "display_name", "decision_role", "stakeholders.StakeholderEvent", "True", "False", "insert")  # fmt: skip
+
+
+def test_json_export_keeps_stable_field_names(person: Any, world: Any) -> None:
+    """Programs read the JSON: its keys are the model field names, whatever the reader's language."""
+    from django.utils import translation
+
+    with translation.override("de"):
+        data = selectors.stakeholder_personal_data(actor=world.users["compliance"], stakeholder_id=person.pk)
+    assert set(data) == {"exported_at", "exported_by", "stakeholder_id", "erased_at", "person", "consent",
+                         "positions", "committee_seats", "interactions", "relationships", "audit_events"}  # fmt: skip
+    assert set(data["person"]) == {*selectors.PERSON_FIELDS, "display_name", "specialty", "created_at", "updated_at"}
+    assert data["consent"] == {"consent_contact": True, "consent_email": True, "consent_date": "2025-03-01",
+                               "do_not_contact": False, "privacy_restricted": False}  # fmt: skip
+    assert data["positions"][0]["role_in_decision"] == "unknown"
+    assert {i["classification"] for i in data["interactions"]} == {"commercial", "medical"}
+
+
+def test_labelled_export_for_people(person: Any, world: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import translation
+
+    data = selectors.stakeholder_personal_data(actor=world.users["compliance"], stakeholder_id=person.pk)
+    with CaptureQueriesContext(connection) as queries:
+        v = selectors.personal_data_for_people(data)
+    assert len(queries) == 0  # labels come from model metadata, not the database
+    person_rows = {r["key"]: (r["label"], r["value"]) for r in v["person"]}
+    assert person_rows["first_name"] == ("First name", "Ada") and person_rows["npi"] == ("NPI", "1720377294")
+    assert person_rows["kind"] == ("Kind", "Physician")
+    consent = {r["key"]: (r["label"], r["value"]) for r in v["consent"]}
+    assert consent["privacy_restricted"] == ("Privacy restricted", "No")
+    assert consent["consent_email"] == ("Consents to email", "Yes")
+    assert consent["consent_date"] == ("Consent recorded on", "03/01/2025")  # the reader's locale
+    assert v["positions"][0]["role_in_decision"] == "Unknown" and v["positions"][0]["primary"] == "Yes"
+    assert {i["classification_label"] for i in v["interactions"]} == {"Commercial only", "Medical only"}
+    assert (v["assessments"][0]["decision_role"], v["assessments"][0]["stance"]) == ("Champion", "Advocate")
+    assert v["strengths"][0]["current"] == "Good"
+    events = {(e["record"], e["event"]) for e in v["audit_events"]}
+    assert events >= {("Stakeholder", "created"), ("Position", "created")}
+    stakeholder_services.stakeholder_update(actor=world.users["admin"], stakeholder=person.pk, email="a@example.org",
+                                            privacy_restricted=True)  # fmt: skip
+    data = selectors.stakeholder_personal_data(actor=world.users["compliance"], stakeholder_id=person.pk)
+    changed = selectors.personal_data_for_people(data)["audit_events"][0]
+    assert changed["event"] == "changed" and changed["fields"] == "Email, Privacy restricted"
+    with translation.override("de"):
+        v = selectors.personal_data_for_people(data)
+    labels = {r["key"]: r["label"] for r in v["consent"]}
+    assert labels["privacy_restricted"] != "Privacy restricted"  # translated (German catalogue)
+    assert {r["value"] for r in v["consent"] if r["key"] == "privacy_restricted"} == {"Ja"}
 
 
 def test_erasure_pseudonymises_and_keeps_the_audit_trail(person: Any, world: Any) -> None:
@@ -167,12 +226,25 @@ def test_api(person: Any, world: Any, api: Any) -> None:
 
 
 # --- pages -----------------------------------------------------------------------------------------------
+def visible_text(html: str) -> str:
+    """What a reader sees: the page without tags and attributes (``data-field="first_name"`` is for tests)."""
+    import re
+
+    return re.sub(r"<[^>]+>", " ", html.split("<main", 1)[-1])
+
+
 def test_pages(person: Any, world: Any, web: Any) -> None:
     client = web("compliance")
     html = client.get("/privacy/?q=Chen").content.decode()
     assert 'data-testid="privacy-result"' in html
     html = client.get(f"/privacy/stakeholders/{person.pk}/").content.decode()
     assert "ada.chen@example.org" in html and 'data-testid="erase-form"' in html
+    text = visible_text(html)
+    for label in ("First name", "NPI", "Consents to email", "Privacy restricted", "Role in decision", "Champion",
+                  "Medical only", "Changed fields"):  # fmt: skip
+        assert label in text, label
+    for raw in RAW_NAMES:
+        assert raw not in text, raw
     resp = client.get(f"/privacy/stakeholders/{person.pk}/export.json")
     assert resp.status_code == 200 and b'"golf buddy"' in resp.content and "attachment" in resp["Content-Disposition"]
     resp = client.post(f"/privacy/stakeholders/{person.pk}/erase/", {"reason": "", "confirm": ""})
