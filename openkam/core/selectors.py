@@ -151,7 +151,7 @@ def object_history_many(*, objs: Iterable[Model]) -> QuerySet[Any]:
 def audit_trail(*, actor: User, since: datetime, until: datetime) -> QuerySet[Any]:
     """All audit events in a period (compliance and admin only)."""
     if not sees_all_accounts(actor):
-        raise PermissionDenied("Only compliance can read the whole audit trail.", code="audit_forbidden")
+        raise PermissionDenied(_("Only compliance can read the whole audit trail."), code="audit_forbidden")
     return Events.objects.filter(pgh_created_at__gte=since, pgh_created_at__lt=until).order_by(
         "pgh_created_at", "pgh_id"
     )
