@@ -276,14 +276,20 @@ def interaction_linkable_tactics(*, actor: User, account: Account) -> QuerySet[T
 
 
 def account_stakeholder_contacts(
-    *, actor: User, account: Account, since: datetime | None = None, with_total: bool = True
+    *,
+    actor: User,
+    account: Account,
+    since: datetime | None = None,
+    with_total: bool = True,
+    stakeholder_ids: list[int] | None = None,
 ) -> tuple[dict[int, tuple[date, int]], int]:
     """Contact figures per stakeholder from the visible interactions at ``account`` (from an access-checked
     selector) and below it, in two grouped queries: ``({stakeholder_id: (day of last contact, local time,
     interactions since
     since)}, visible interactions since ``since`` that name at least one stakeholder)``. For the relationship
     map (last contact) and the coverage analysis (share of our interactions per stakeholder). Without
-    ``with_total`` the second query is skipped and the total is 0."""
+    ``with_total`` the second query is skipped and the total is 0. ``stakeholder_ids`` restricts the figures
+    per stakeholder to those people (the total still counts every interaction)."""
     from django.db.models import Count, Max
     from django.db.models.functions import TruncDate
 
@@ -292,7 +298,8 @@ def account_stakeholder_contacts(
         interaction__classification__in=sorted(visible_classifications(actor)),
     )
     recent = Q(interaction__occurred_at__gte=since) if since is not None else Q()
-    rows = links.values("stakeholder_id").annotate(
+    per_person = links.filter(stakeholder_id__in=stakeholder_ids) if stakeholder_ids is not None else links
+    rows = per_person.values("stakeholder_id").annotate(
         last=Max(TruncDate("interaction__occurred_at")), n=Count("pk", filter=recent)
     )
     out = {r["stakeholder_id"]: (r["last"], r["n"]) for r in rows.order_by()}

@@ -79,9 +79,22 @@ class LinkForm(BootstrapFormMixin, forms.Form):
     )
     evidence = forms.CharField(label=_("Evidence"), required=False, max_length=5000)
 
-    def __init__(self, *args: Any, people: list[tuple[int, str]], judgements: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        people: list[tuple[int, str]],
+        judgements: bool = True,
+        shown: list[tuple[int, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """``people``: whom the link may go to (validation); ``shown``: the options listed (a large map lists the
+        likely colleagues and finds the others by search; the submitted choice is always listed)."""
         super().__init__(*args, **kwargs)
         self.fields["other"].choices = people  # type: ignore[attr-defined]
+        if shown is not None:
+            submitted = str(self.data.get(self.add_prefix("other"), "")) if self.is_bound else ""
+            extra = [c for c in people if str(c[0]) == submitted and c not in shown]
+            self.fields["other"].widget.choices = [*extra, *shown]
         if not judgements:
             self.fields["kind"].choices = [  # type: ignore[attr-defined]
                 (LinkKind.REPORTS_TO, LinkKind.REPORTS_TO.label),

@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/<int:account_id>/people/<int:stakeholder_id>/strength/", views.strength, name="strength"),
     path("accounts/<int:account_id>/people/<int:stakeholder_id>/owners/", views.owners, name="owners"),
     path("accounts/<int:account_id>/people/<int:stakeholder_id>/links/", views.link_add, name="link_add"),
+    path("accounts/<int:account_id>/people/<int:stakeholder_id>/links/people/", views.link_people, name="link_people"),
     path(
         "accounts/<int:account_id>/people/<int:stakeholder_id>/links/<int:link_id>/delete/",
         views.link_delete,

@@ -233,6 +233,10 @@ def _team_choices(actor: User, account_id: int, card: dict[str, Any]) -> list[tu
     return sorted(users.items(), key=lambda kv: kv[1])
 
 
+PEOPLE_IN_SELECT = 150  # a map with more people lists the likely colleagues and finds the others by search
+PEOPLE_SHOWN = 60
+
+
 def _person_context(request: HttpRequest, account_id: int, stakeholder_id: int, **forms: Any) -> dict[str, Any]:
     actor = _actor(request)
     card = selectors.stakeholder_card(actor=actor, account_id=account_id, stakeholder_id=stakeholder_id)
@@ -249,7 +253,9 @@ def _person_context(request: HttpRequest, account_id: int, stakeholder_id: int, 
         "influence": current.influence if current else node.get("influence"),
         "note": current.note if current else "",
     }
-    people = [(n["id"], n["name"]) for n in card["map"]["nodes"] if n["id"] != stakeholder_id]
+    people, total = selectors.map_people(actor=actor, account_id=account_id, near=stakeholder_id)
+    people = [c for c in people if c[0] != stakeholder_id]
+    shown = people[:PEOPLE_SHOWN] if total > PEOPLE_IN_SELECT else None
     team = _team_choices(actor, account_id, card)
     names = dict(team) | {t["id"]: t["name"] for t in card["map"]["team"]}
     strengths = [
@@ -267,7 +273,10 @@ def _person_context(request: HttpRequest, account_id: int, stakeholder_id: int, 
         or AssessmentForm(initial=initial, domains=domains, stance_allowed=node["stance_allowed"]),
         "strength_form": forms.get("strength_form")
         or StrengthForm(users=team, initial={"user": actor.pk, "current": 2, "desired": 3}),
-        "link_form": forms.get("link_form") or LinkForm(people=people, judgements=judge),
+        "link_form": forms.get("link_form") or LinkForm(people=people, judgements=judge, shown=shown),
+        "link_people": people,
+        "link_shown": shown,
+        "link_search": shown is not None,
         "strengths": sorted(strengths, key=lambda s: -s["current"]),
         "owners": [names.get(u, "?") for u in node.get("owners", [])],
         "owner_choices": team,
@@ -365,8 +374,7 @@ def owners(request: HttpRequest, account_id: int, stakeholder_id: int) -> HttpRe
 def link_add(request: HttpRequest, account_id: int, stakeholder_id: int) -> HttpResponse:
     actor = _actor(request)
     ctx = _person_context(request, account_id, stakeholder_id)
-    people = [(n["id"], n["name"]) for n in ctx["card"]["map"]["nodes"] if n["id"] != stakeholder_id]
-    form = LinkForm(request.POST, people=people, judgements=ctx["judge"])
+    form = LinkForm(request.POST, people=ctx["link_people"], judgements=ctx["judge"], shown=ctx["link_shown"])
     if form.is_valid():
         d = form.cleaned_data
         a, b = (stakeholder_id, d["other"]) if d["outgoing"] else (d["other"], stakeholder_id)
@@ -380,6 +388,20 @@ def link_add(request: HttpRequest, account_id: int, stakeholder_id: int) -> Http
         else:
             return _panel(request, _person_context(request, account_id, stakeholder_id), changed=True)
     return _panel(request, _person_context(request, account_id, stakeholder_id, link_form=form), status=422)
+
+
+@login_required
+@_domain_errors
+@require_GET
+def link_people(request: HttpRequest, account_id: int, stakeholder_id: int) -> HttpResponse:
+    """HTMX: the options of the link form's "other person" list that match the search (large maps)."""
+    people, total = selectors.map_people(
+        actor=_actor(request), account_id=account_id, q=request.GET.get("q", "")[:100], near=stakeholder_id,
+        limit=PEOPLE_SHOWN + 1,
+    )  # fmt: skip
+    people = [c for c in people if c[0] != stakeholder_id][:PEOPLE_SHOWN]
+    more = max(0, total - 1 - len(people))
+    return render(request, "relationships/_people_options.html", {"people": people, "more": more})
 
 
 @login_required

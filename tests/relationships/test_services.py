@@ -305,3 +305,19 @@ def test_last_contact_is_the_local_day_of_the_latest_visible_interaction(mapped:
     assert m["interactions_12m"] == 2
     graph = selectors.relationship_map(actor=kam, account_id=w.idn.pk, graph_only=True)
     assert next(n for n in graph["nodes"] if n["id"] == mapped.chief.pk)["last_contact"] == chief["last_contact"]
+
+
+def test_map_people_search_near_and_limit(mapped: Any) -> None:
+    w = mapped.w
+    kam = w.users["kam"]
+    everyone, total = selectors.map_people(actor=kam, account_id=w.idn.pk)
+    assert total == len(everyone) == 4
+    assert everyone == sorted(everyone, key=lambda o: (o[1].casefold(), o[0]))  # by name
+    near, _n = selectors.map_people(actor=kam, account_id=w.idn.pk, near=mapped.cfo.pk)
+    assert near[-1][0] == mapped.fellow.pk  # the only one who shares no account with the CFO (IDN level) comes last
+    found, n = selectors.map_people(actor=kam, account_id=w.idn.pk, q="financial officer")
+    assert n == 1 and found[0][0] == mapped.cfo.pk and "Chief Financial Officer · Beacon Health System" in found[0][1]
+    cut, n = selectors.map_people(actor=kam, account_id=w.idn.pk, limit=2)
+    assert len(cut) == 2 and n == 4
+    with pytest.raises(NotFound):
+        selectors.map_people(actor=w.users["kam2"], account_id=w.idn.pk)

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from openkam.relationships.models import RelationshipStrength, StakeholderAssessment
 from openkam.stakeholders.models import Position
+from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
@@ -174,3 +175,87 @@ def test_in_place_edit_refreshes_key_figures_count_and_matrix_out_of_band(mapped
     # without oob: the findings only (what Account 360 and the bench read)
     body = text(client.get(url))
     assert "hx-swap-oob" not in body and 'data-testid="findings"' in body
+
+
+def _crowd(mapped: Any, n: int, start: int = 0) -> list[Any]:
+    """``n`` more people at Beacon North (in bulk): a map too large to list everyone in the link form."""
+    from openkam.stakeholders.models import Stakeholder
+
+    w = mapped.w
+    people = Stakeholder.objects.bulk_create(
+        Stakeholder(first_name=f"Crowd{i:03d}", last_name="Member", country="US") for i in range(start, start + n)
+    )
+    Position.objects.bulk_create(
+        Position(stakeholder=s, account=w.hospital2, title="Nurse", valid_from=dt.date(2020, 1, 1)) for s in people
+    )
+    return people
+
+
+def test_person_panel_on_a_large_map_lists_colleagues_and_finds_the_rest(mapped: Any, web: Any) -> None:
+    """More than 150 people: the link form lists 60, colleagues first, with a server search; a person found by
+    search (not listed) can be linked; the panel's size and queries do not grow with the map."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from openkam.relationships.models import InfluenceLink
+
+    w = mapped.w
+    client = web("kam")
+    url = reverse("relationships:person", args=[w.idn.pk, mapped.chief.pk])
+    crowd = _crowd(mapped, 40)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url, HTTP_HX_REQUEST="true").status_code == 200
+    crowd += _crowd(mapped, 200, start=40)
+    with CaptureQueriesContext(connection) as large:
+        resp = client.get(url, HTTP_HX_REQUEST="true")
+    assert len(large) == len(small)
+    body = text(resp)
+    assert 'data-testid="link-people-search"' in body
+    other = re.search(r'<select name="other"[^>]*>(.*?)</select>', body).group(1)  # type: ignore[union-attr]
+    options = re.findall(r'<option value="(\d+)"', other)
+    assert len(options) == 60
+    # colleagues first: at Cardiology (the fellow) and on the IDN's P&T, where the chief also sits
+    assert set(options[:3]) == {str(mapped.fellow.pk), str(mapped.pharm.pk), str(mapped.cfo.pk)}
+    assert str(mapped.chief.pk) not in options  # never the person themself
+    last = crowd[-1]
+    assert str(last.pk) not in options
+
+    found = client.get(
+        reverse("relationships:link_people", args=[w.idn.pk, mapped.chief.pk]), {"q": "crowd239"},
+        HTTP_HX_REQUEST="true",
+    )  # fmt: skip
+    assert re.findall(r'<option value="(\d+)"', found.content.decode()) == [str(last.pk)]
+    none = client.get(reverse("relationships:link_people", args=[w.idn.pk, mapped.chief.pk]), {"q": "zzz"})
+    assert "Nobody on this map matches" in none.content.decode()
+
+    resp = client.post(
+        reverse("relationships:link_add", args=[w.idn.pk, mapped.chief.pk]),
+        {"kind": "peer", "other": last.pk, "outgoing": "1", "strength": 2, "directional": ""},
+        HTTP_HX_REQUEST="true",
+    )
+    assert resp.status_code == 200, text(resp)[:500]
+    assert InfluenceLink.objects.filter(from_stakeholder=mapped.chief, to_stakeholder=last, kind="peer").exists()
+    assert "Crowd239 Member" in text(resp)  # the new link is listed in the panel
+
+    outsider = f.StakeholderFactory(first_name="Not", last_name="Here")  # holds no position on this map
+    resp = client.post(
+        reverse("relationships:link_add", args=[w.idn.pk, mapped.chief.pk]),
+        {"kind": "peer", "other": outsider.pk, "outgoing": "1", "strength": 2},
+        HTTP_HX_REQUEST="true",
+    )
+    assert resp.status_code == 422 and 'data-testid="link-error"' in text(resp)
+    assert not InfluenceLink.objects.filter(to_stakeholder=outsider).exists()
+
+
+def test_person_panel_node_is_the_one_the_whole_map_shows(mapped: Any) -> None:
+    from openkam.relationships import selectors
+
+    w = mapped.w
+    kam = w.users["kam"]
+    full = selectors.relationship_map(actor=kam, account_id=w.idn.pk)
+    for sid in (mapped.chief.pk, mapped.cfo.pk, mapped.fellow.pk):
+        card = selectors.stakeholder_card(actor=kam, account_id=w.idn.pk, stakeholder_id=sid)
+        node = next(n for n in full["nodes"] if n["id"] == sid)
+        assert card["node"] == node
+        mine = [lk for lk in full["links"] if sid in (lk["source"], lk["target"])]
+        assert [{k: lk[k] for k in mine[0]} for lk in card["links"]] == mine
