@@ -13,7 +13,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -449,8 +449,50 @@ def _enqueue(job_id: int) -> None:
     app.configure_task(name="core.run_job", queue="default").defer(job_id=job_id)
 
 
+class _JobProgress:
+    """The ``progress`` a handler gets: committed as it goes, also from inside the handler's own transaction.
+
+    All-or-nothing work (imports, the handover) reports progress inside its transaction, where a write on the
+    same connection would only be seen at the commit (and rolled back with a failure). There it is written
+    through a connection of its own, in autocommit; should anything hold the job's row, that write is skipped
+    rather than waited for (``SKIP LOCKED``: progress is never worth a lock wait, nor a failed job)."""
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        self.base_depth = len(transaction.get_connection().atomic_blocks)  # a caller's (test's) own transaction
+        self._side: Any = None
+
+    def __call__(self, done: int, total: int | None = None, message: str = "") -> None:
+        fields: dict[str, Any] = {"done": max(0, int(done)), "message": str(message)[:300]}
+        if total is not None:
+            fields["total"] = max(0, int(total))
+        for key, value in fields.items():
+            setattr(self.job, key, value)
+        if len(transaction.get_connection().atomic_blocks) <= self.base_depth:
+            Job.objects.filter(pk=self.job.pk).update(**fields)
+            return
+        try:
+            if self._side is None:
+                self._side = connections.create_connection(DEFAULT_DB_ALIAS)
+            table = Job._meta.db_table
+            with self._side.cursor() as cur:
+                cur.execute(
+                    f"UPDATE {table} SET done = %s, total = %s, message = %s, updated_at = now() "
+                    f"WHERE id = (SELECT id FROM {table} WHERE id = %s FOR UPDATE SKIP LOCKED)",
+                    [self.job.done, self.job.total, self.job.message, self.job.pk],
+                )
+        except Exception:  # progress is a courtesy: it never fails the work
+            logger.warning("job %s: progress not written", self.job.pk, exc_info=True)
+
+    def close(self) -> None:
+        if self._side is not None:
+            self._side.close()
+            self._side = None
+
+
 def job_execute(*, job_id: int) -> Job:
-    """Run a queued job (what the worker does): progress is committed as it goes, the result at the end."""
+    """Run a queued job (what the worker does): progress is committed as it goes (also from inside the
+    handler's own transaction, see :class:`_JobProgress`), the result at the end."""
     job = Job.objects.select_related("requested_by").get(pk=job_id)
     if job.status != JobStatus.QUEUED:
         return job
@@ -458,14 +500,7 @@ def job_execute(*, job_id: int) -> Job:
     now = timezone.now()
     Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, started_at=now, updated_at=now)
     job.status, job.started_at = JobStatus.RUNNING, now
-
-    def progress(done: int, total: int | None = None, message: str = "") -> None:
-        fields: dict[str, Any] = {"done": max(0, int(done)), "message": str(message)[:300]}
-        if total is not None:
-            fields["total"] = max(0, int(total))
-        Job.objects.filter(pk=job.pk).update(**fields)
-        for key, value in fields.items():
-            setattr(job, key, value)
+    progress = _JobProgress(job)
 
     try:
         if handler is None:
@@ -493,6 +528,10 @@ def job_execute(*, job_id: int) -> Job:
             "finished_at": timezone.now(),
             "error": _("Something went wrong while doing this work; it has been logged. Please try again."),
         }
+    finally:
+        progress.close()
+    if fields["status"] == JobStatus.FAILED:  # how far it got, as last reported
+        fields.update(done=job.done, total=job.total, message=job.message)
     with audit_action(actor=job.requested_by, action=f"core.job.{fields['status']}"):
         Job.objects.filter(pk=job.pk).update(**fields)
     job.refresh_from_db()

@@ -7,7 +7,6 @@ import logging
 import time
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -30,19 +29,15 @@ STAGE_LABELS = {
 
 
 class LiveProgress:
-    """The job's progress while the handover's transaction is open.
+    """The handover's stages as job progress, with when each started (``stages``, for the job's summary).
 
-    Progress written on the transaction's own connection would only be seen at the commit (and rolled back with
-    a failure), so inside a transaction it is written through a connection of its own, in autocommit. Nothing
-    in the handover locks the job's row; should anything else hold it, the write is skipped rather than waited
-    for (``SKIP LOCKED``: a progress report is never worth a lock wait). Outside a transaction, the job's own
-    progress function is used. Also keeps when each stage started (``stages``, for the job's summary)."""
+    The stages are reported from inside the handover's transaction; the job's ``progress`` commits them through
+    a connection of its own there (``openkam.core.services._JobProgress``), so the polling page sees them
+    before the commit and a failed job still shows how far it got."""
 
     def __init__(self, job: Job, progress: Progress) -> None:
         self.job, self.progress = job, progress
         self.stages: list[dict[str, Any]] = []
-        self._started = time.monotonic()
-        self._side: Any = None
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         now = time.monotonic()
@@ -53,30 +48,12 @@ class LiveProgress:
         self.write(done, total, str(STAGE_LABELS.get(stage, stage)))
 
     def write(self, done: int, total: int, message: str) -> None:
-        if not transaction.get_connection().in_atomic_block:
-            self.progress(done, total, message)
-            return
-        try:
-            if self._side is None:
-                self._side = connections.create_connection(DEFAULT_DB_ALIAS)
-            with self._side.cursor() as cur:
-                cur.execute(
-                    f"UPDATE {Job._meta.db_table} SET done = %s, total = %s, message = %s "
-                    f"WHERE id = (SELECT id FROM {Job._meta.db_table} WHERE id = %s FOR UPDATE SKIP LOCKED)",
-                    [max(0, done), max(0, total), message[:300], self.job.pk],
-                )
-        except Exception:  # progress is a courtesy: never let it fail the handover
-            logger.warning("job %s: progress not written", self.job.pk, exc_info=True)
-        self.job.done, self.job.total, self.job.message = max(0, done), max(0, total), message[:300]
+        self.progress(done, total, message)
 
     def finish(self) -> list[dict[str, Any]]:
-        """Close the side connection; the stages with how long each took (seconds)."""
-        if self._side is not None:
-            self._side.close()
-            self._side = None
-        now = time.monotonic()
+        """The stages with how long each took (seconds)."""
         if self.stages and "_t" in self.stages[-1]:
-            self.stages[-1]["seconds"] = round(now - self.stages[-1].pop("_t"), 3)
+            self.stages[-1]["seconds"] = round(time.monotonic() - self.stages[-1].pop("_t"), 3)
         return self.stages
 
 

@@ -83,3 +83,53 @@ def test_jobs_are_private_to_whoever_asked(personas: dict[str, Any], web: Any, a
     assert [j["id"] for j in api("kam").get("me/jobs")[1]] == [job.pk]
     assert api("kam2").get("me/jobs")[1] == []
     assert "Counting" in web("kam").get("/me/jobs/").content.decode()
+
+
+_seen: list[Any] = []
+
+
+def _look_from_outside(job_id: int) -> Any:
+    """What another connection (the page polling the job) sees of the job right now."""
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    outside = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        with outside.cursor() as cur:
+            cur.execute("SELECT status, done, total, message FROM core_job WHERE id = %s", [job_id])
+            return cur.fetchone()
+    finally:
+        outside.close()
+
+
+@job_handler("tests.all_or_nothing")
+def _all_or_nothing(job: Job, progress: Any) -> JobResult:
+    """Work in one transaction reporting progress inside it, failing at the end when asked to."""
+    from django.db import transaction
+
+    from openkam.core.errors import RuleViolation
+
+    with transaction.atomic():
+        for i in range(3):
+            progress(i + 1, 4, f"step {i + 1} of 4")
+            _seen.append(_look_from_outside(job.pk))
+        if job.params.get("fail"):
+            raise RuleViolation("Line 4 is wrong: nothing was imported.", code="bad_line")
+    progress(4, 4, "done")
+    return JobResult(summary={"ok": True})
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("fail", [False, True])
+def test_progress_inside_the_handlers_transaction_is_seen_before_the_commit(personas: Any, fail: bool) -> None:
+    """Imports and the handover report progress inside their all-or-nothing transaction: the polling page sees
+    each step while it is still open, and a failed job keeps how far it got."""
+    _seen.clear()
+    job = services.job_start(actor=personas["kam"], kind="tests.all_or_nothing", label="All or nothing",
+                             params={"fail": fail})  # fmt: skip
+    job = services.job_execute(job_id=job.pk)
+    assert _seen == [("running", i + 1, 4, f"step {i + 1} of 4") for i in range(3)]
+    if fail:
+        assert job.status == JobStatus.FAILED and job.error == "Line 4 is wrong: nothing was imported."
+        assert (job.done, job.total, job.message) == (3, 4, "step 3 of 4")  # how far it got
+    else:
+        assert job.status == JobStatus.DONE and (job.done, job.total, job.message) == (4, 4, "done")
