@@ -29,6 +29,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from openkam.accounts.models import Account
 from openkam.accounts.selectors import account_get, account_subtree
@@ -78,6 +79,11 @@ def domain_list(*, actor: User | None = None, include_inactive: bool = False) ->
     if not include_inactive:
         qs = qs.filter(is_active=True)
     return list(qs.order_by("position", "name", "pk"))
+
+
+def domain_label(domain: DecisionDomain) -> str:
+    """The name to show: a standard domain's name in the reader's language (admin-defined ones as written)."""
+    return _(domain.name) if domain.is_standard else domain.name
 
 
 def domain_get(*, actor: User, domain_id: int) -> DecisionDomain:
@@ -319,7 +325,7 @@ def relationship_map(
 
     rules = privacy_rules_for(n["country"] for n in people.values())
     domains = domain_list(actor=actor, include_inactive=True)
-    domain_names = {d.pk: d.name for d in domains}
+    domain_names = {d.pk: domain_label(d) for d in domains}
     contacts: dict[int, tuple[dt.date, int]] = {}
     interactions_12m = 0
     if with_contacts and ids:
@@ -492,7 +498,7 @@ def relationship_map(
             if uid in users
         ],
         "committees": committees,
-        "domains": [{"id": d.pk, "name": d.name, "active": d.is_active} for d in domains],
+        "domains": [{"id": d.pk, "name": domain_label(d), "active": d.is_active} for d in domains],
         "departments": [{"id": d["pk"], "name": d["name"]} for d in departments],
         "groups": groups,
         "filters": {"department": filters.department, "committee": filters.committee, "domain": filters.domain},
@@ -785,7 +791,11 @@ def relationship_coverage(
             add(
                 "domain_no_relationship",
                 "high",
-                _("We have no relationship with anyone in the %(d)s domain (%(n)s people mapped).")
+                ngettext(
+                    "We have no relationship with anyone in the %(d)s domain (%(n)s person mapped).",
+                    "We have no relationship with anyone in the %(d)s domain (%(n)s people mapped).",
+                    len(in_domain),
+                )
                 % {"d": d["name"], "n": len(in_domain)},
                 url,
                 _("See the people of this domain"),
@@ -1059,9 +1069,11 @@ def stakeholder_card(*, actor: User, account_id: int, stakeholder_id: int) -> di
     if node is None:
         raise NotFound(_("This person holds no current position at this account."), code="stakeholder_not_on_map")
     names = {n["id"]: n["name"] for n in m["nodes"]}
+    kinds = _labels(LinkKind)
     links = [
         {
             **lk,
+            "kind_label": kinds.get(lk["kind"], lk["kind"]),
             "other": names.get(lk["target"] if lk["source"] == stakeholder_id else lk["source"]),
             "outgoing": lk["source"] == stakeholder_id,
         }
@@ -1115,7 +1127,7 @@ def stakeholder_relationship_record(*, actor: User, stakeholder_id: int) -> dict
     visible = _visible_account_ids(
         actor, [*(r.account_id for r in rows), *(o.account_id for o in owners), *(x.account_id for x in strengths)]
     )
-    domain_names = {d.pk: d.name for d in domain_list(actor=actor, include_inactive=True)}
+    domain_names = {d.pk: domain_label(d) for d in domain_list(actor=actor, include_inactive=True)}
     links = list(
         InfluenceLink.objects.filter(Q(from_stakeholder_id=s.pk) | Q(to_stakeholder_id=s.pk))
         .select_related("from_stakeholder", "to_stakeholder")

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from openkam.accounts.models import Account
 from openkam.accounts.selectors import account_get, account_scope, account_subtree
@@ -695,14 +696,15 @@ def assessment_retention_apply(*, actor: User | None, today: dt.date | None = No
     return deleted
 
 
+# stored in English (the data); shown translated (``selectors.domain_label``), hence marked for translation here
 STANDARD_DOMAINS = (
-    ("contractual", "Contractual"),
-    ("financial", "Financial"),
-    ("regulatory_compliance", "Regulatory compliance"),
-    ("registration_listing", "Registration and listing"),
-    ("reimbursement_payment", "Reimbursement and payment"),
-    ("science_efficacy", "Science and efficacy"),
-    ("supply_chain", "Supply chain"),
+    ("contractual", gettext_noop("Contractual")),
+    ("financial", gettext_noop("Financial")),
+    ("regulatory_compliance", gettext_noop("Regulatory compliance")),
+    ("registration_listing", gettext_noop("Registration and listing")),
+    ("reimbursement_payment", gettext_noop("Reimbursement and payment")),
+    ("science_efficacy", gettext_noop("Science and efficacy")),
+    ("supply_chain", gettext_noop("Supply chain")),
 )
 
 

@@ -321,3 +321,20 @@ def test_map_people_search_near_and_limit(mapped: Any) -> None:
     assert len(cut) == 2 and n == 4
     with pytest.raises(NotFound):
         selectors.map_people(actor=w.users["kam2"], account_id=w.idn.pk)
+
+
+def test_standard_domains_and_link_kinds_read_in_the_readers_language(mapped: Any) -> None:
+    from django.utils import translation
+
+    w = mapped.w
+    kam = w.users["kam"]
+    services.domain_create(actor=w.users["admin"], name="Hospital at home")
+    with translation.override("de"):
+        m = selectors.relationship_map(actor=kam, account_id=w.idn.pk)
+        names = {d["name"] for d in m["domains"]}
+        assert {"Finanziell", "Lieferkette"} <= names and "Financial" not in names
+        assert "Hospital at home" in names  # admin-defined names are shown as written
+        cfo = next(n for n in m["nodes"] if n["id"] == mapped.cfo.pk)
+        assert cfo["domain_names"] == ["Finanziell"]
+        card = selectors.stakeholder_card(actor=kam, account_id=w.idn.pk, stakeholder_id=mapped.chief.pk)
+        assert {lk["kind_label"] for lk in card["links"]} == {"Berichtet an"}

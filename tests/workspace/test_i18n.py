@@ -29,7 +29,7 @@ def test_language_switcher_turns_the_interface_german(web, world):
     resp = client.post("/i18n/setlang/", {"language": "de", "next": "/"}, follow=True)
     html = resp.content.decode()
     assert resp.status_code == 200 and 'lang="de"' in html
-    assert "Meine offenen Aktionen" in html and ">Interaktionen<" in html and "Abmelden" in html
+    assert "Meine offenen Maßnahmen" in html and ">Interaktionen<" in html and "Abmelden" in html
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     assert "My open actions" in client.get("/").content.decode()
 
