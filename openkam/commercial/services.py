@@ -219,7 +219,7 @@ def whitespace_cell_set(
     if "notes" in fields:
         cell.notes = _text(fields["notes"], "notes", errors, max_length=4000)
     if cell.status == CellStatus.USED and cell.competitor and cell.our_share is not None and cell.our_share >= 100:
-        errors.append(FieldError("competitor", "inconsistent", _("With a 100% share there is no competitor.")))
+        errors.append(FieldError("competitor", "inconsistent", _("With a 100%% share there is no competitor.") % {}))
     _raise_if(errors)
     cell.updated_by = actor
     with audit_action(actor=actor, action="commercial.whitespacecell." + ("create" if is_new else "update"),

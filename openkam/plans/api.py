@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Field, Header, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -344,7 +345,7 @@ def _person(value: str | None, actor: User, field: str) -> User | None:
         raise ValidationFailed(f'{field} must be "me" or a user id.', field=field, code="invalid")
     user = User.objects.filter(pk=int(str(value))).first()
     if user is None:
-        raise ValidationFailed("No such user.", field=field, code="unknown_user")
+        raise ValidationFailed(_("No such user."), field=field, code="unknown_user")
     return user
 
 
@@ -1287,7 +1288,7 @@ def get_snapshot(request: HttpRequest, plan_id: int, number: int) -> Any:
     snap = selectors.plan_snapshots(actor=actor, plan=plan).filter(number=number).first()
     _label, content = selectors.plan_version_content(actor=actor, plan=plan, version=str(number))
     if snap is None:  # plan_version_content already refused an unknown number
-        raise ValidationFailed("No such version.", field="number", code="invalid")
+        raise ValidationFailed(_("No such version."), field="number", code="invalid")
     return {**SnapshotOut.from_orm(snap).model_dump(), "content": content}
 
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
@@ -234,7 +235,7 @@ def import_start(
         )
     plan = selectors.plan_get(actor=actor, plan_id=plan_id)
     if not services.plan_can_contribute(actor=actor, plan=plan):  # checked by the preview too; kept explicit
-        raise ValidationFailed("This plan cannot be changed.", field="file", code="import_forbidden")
+        raise ValidationFailed(_("This plan cannot be changed."), field="file", code="import_forbidden")
     job = core_services.job_start(
         actor=actor,
         kind=IMPORT_KIND,
