@@ -22,7 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import pghistory
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -347,8 +346,6 @@ def handover_perform(
             from_user=from_user, to_user=to_user, book=book, whole_book=account_ids is None, relationships=relationships
         )
         totals = preview.totals
-        # nested services set their own action on this transaction's context: the handover's is the last word
-        pghistory.context(action="handover.handover.perform", reason=reason)
         handover = Handover.objects.create(
             performed_by=actor,
             from_user=from_user,
