@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Path, Router, Schema
+from ninja import Field, Path, Router, Schema, Status
 
 from openkam.core.api import ErrorOut
 from openkam.core.api_admin import JobOut
@@ -49,7 +49,7 @@ def export_json(request: HttpRequest, stakeholder_id: int = _ID) -> Any:
 @router.post("/stakeholders/{stakeholder_id}/export-pdf", response={202: JobOut, **WRITE})
 def export_pdf(request: HttpRequest, stakeholder_id: int = _ID) -> Any:
     """The same export as a PDF, made by a job (poll ``/api/v1/me/jobs/{id}``, then download)."""
-    return 202, services.privacy_export_pdf_start(actor=request.user, stakeholder_id=stakeholder_id)  # type: ignore[arg-type]
+    return Status(202, services.privacy_export_pdf_start(actor=request.user, stakeholder_id=stakeholder_id))  # type: ignore[arg-type]
 
 
 @router.post("/stakeholders/{stakeholder_id}/erase", response={200: ErasedOut, **WRITE})
@@ -86,4 +86,4 @@ def retention_put(request: HttpRequest, data: RetentionIn) -> Any:
 @router.post("/retention/purge", response={202: JobOut, **WRITE})
 def retention_purge(request: HttpRequest) -> Any:
     """Start the purge of superseded assessments past the retention (admin; a job with progress)."""
-    return 202, services.retention_purge_start(actor=request.user)  # type: ignore[arg-type]
+    return Status(202, services.retention_purge_start(actor=request.user))  # type: ignore[arg-type]

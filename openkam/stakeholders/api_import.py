@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from openkam.core.api import ErrorOut
 from openkam.core.api_admin import JobOut
@@ -92,4 +92,4 @@ def nppes_import(request: HttpRequest, data: NppesApplyIn) -> Any:
         parent_id=data.parent_id,
         reason=data.reason,
     )
-    return 202, job
+    return Status(202, job)

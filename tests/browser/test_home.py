@@ -49,6 +49,6 @@ def test_switch_to_german(page, login, world):
     page.get_by_test_id("language-de").click()
     page.wait_for_load_state("networkidle")
     expect(page.locator("html")).to_have_attribute("lang", "de")
-    expect(page.get_by_test_id("kpis")).to_contain_text("Meine offenen Aktionen")
+    expect(page.get_by_test_id("kpis")).to_contain_text("Meine offenen Maßnahmen")
     expect(page.get_by_role("navigation")).to_contain_text("Interaktionen")
     shot(page, "home-kam-de")
