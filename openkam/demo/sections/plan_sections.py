@@ -21,6 +21,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from openkam.core.audit import audit_action
 from openkam.demo.sections import WorldSection
 from openkam.plans.defaults import install_default_templates
 from openkam.plans.models import (
@@ -597,7 +598,8 @@ class _Builder:
 def build(gen: WorldGenerator) -> None:
     if getattr(gen.sink, "connection", None) is None:  # a dry run without a database: nothing to complete
         return
-    install_default_templates(using=gen.sink.connection.alias)  # type: ignore[attr-defined]  # a re-seed empties them
+    with audit_action(actor=None, action="plans.template.install_defaults", reason="demo seed"):
+        install_default_templates(using=gen.sink.connection.alias)  # type: ignore[attr-defined]  # a re-seed empties them
     b = _Builder(gen)
     b.load()
     big = gen.summary.big_plan_id

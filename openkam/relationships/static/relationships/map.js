@@ -99,7 +99,7 @@ window.OKAM_REL = (function () {
     d.vacancies.forEach(function (v) {
       nodes.push({id: "v" + v.position_id, name: d.labels.vacant + ": " + v.title, symbol: "rect", symbolSize: big ? 8 : 16,
                   itemStyle: {color: "#fff", borderColor: "#dc3545", borderType: "dashed", borderWidth: 2},
-                  label: {show: !big, color: "#dc3545"}, vacancy: v});
+                  label: {show: !grouped, color: "#dc3545"}, vacancy: v});
     });
     var layout = grouped ? groupedLayout(d, nodes, d.width, d.height) : null;
     var kinds = ["reports_to", "influences", "peer", "conflicts_with"];
