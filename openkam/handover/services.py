@@ -332,12 +332,13 @@ def handover_perform(
             .values_list("account_id", "role")
         )
         for m in memberships:
-            account_services.account_team_member_end(actor=actor, member=m.pk, reason=reason)
+            # the colleague joins first: a lead may see the account only through the leaver's place on its team
             if (m.account_id, m.role) not in held_roles:
                 account_services.account_team_member_add(
                     actor=actor, account=m.account_id, user_id=to_user.pk, role=m.role, reason=reason
                 )
                 held_roles.add((m.account_id, m.role))
+            account_services.account_team_member_end(actor=actor, member=m.pk, reason=reason)
             done += 1
             if done % every == 0:
                 report("teams", done, total)

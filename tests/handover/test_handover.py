@@ -280,3 +280,19 @@ def test_handover_home_queries_do_not_grow(book: Any, web: Any) -> None:
     with CaptureQueriesContext(connection) as ten:
         client.get("/handover/")
     assert len(ten) == len(one)
+
+
+def test_lead_hands_over_an_account_seen_only_through_the_leavers_team_place(world: Any) -> None:
+    """Harbor Medical Center has no owner; the lead sees it only because kam2 (a report) is on its team. Ending
+    kam2's place first would take it out of the lead's sight half-way (the demo world failed so: "No such
+    account"); the colleague joins first, then the leaver's place ends."""
+    lead, kam, kam2 = world.users["lead"], world.users["kam"], world.users["kam2"]
+    other = world.other_account
+    assert other.owner_id is None
+    h = services.handover_perform(actor=lead, from_user_id=kam2.pk, to_user_id=kam.pk, reason="Dana moves to MSL")
+    assert h.counts["accounts"] == 1 and h.counts["memberships"] == 1
+    today = timezone.localdate()
+    places = AccountTeamMember.objects.filter(account=other)
+    assert places.get(user=kam2).end_date == today - timezone.timedelta(days=1)
+    joined = places.get(user=kam)
+    assert joined.start_date == today and joined.end_date is None
