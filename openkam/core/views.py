@@ -130,7 +130,8 @@ def audit(request: HttpRequest) -> HttpResponse:
         return render(request, "core/forbidden.html", status=403)
     since, until, s, u = _period(request)
     events = selectors.audit_trail(actor=request.user, since=since, until=until)  # type: ignore[arg-type]
-    return render(request, "core/audit.html", {"events": events[:200], "since": s, "until": u, "total": events.count()})
+    newest = events.reverse()[:200]  # the page shows the latest changes; the CSV export keeps time order
+    return render(request, "core/audit.html", {"events": newest, "since": s, "until": u, "total": events.count()})
 
 
 class _Echo:

@@ -64,3 +64,13 @@ def test_history_names_models_readably():
 
     assert model_label("accounts.AccountTeamMember") == "Account team member"
     assert model_label("nope.Missing") == "Missing"
+
+
+def test_audit_page_shows_the_latest_changes_first(personas: dict, web: object) -> None:
+    from openkam.core.models import Territory
+
+    for i in range(3):
+        Territory.objects.create(code=f"t-{i}", name=f"Territory {i}")
+    resp = web("compliance").get("/audit/")  # type: ignore[operator]
+    shown = [(e.pgh_created_at, e.pgh_id) for e in resp.context["events"]]
+    assert shown == sorted(shown, reverse=True) and len(shown) >= 3  # the latest first (the CSV: oldest first)
