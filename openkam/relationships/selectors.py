@@ -371,17 +371,12 @@ def relationship_map(
     stance_labels = _labels(Stance)
     influence_labels = _labels(Influence)
     no_stance = {c for c, r in rules.items() if not r.allow_stance}
-    day_iso: dict[dt.date, str] = {}
     nodes = []
     for sid, n in people.items():
         asm = assessments.get(sid)
         stance_allowed = n["country"] not in no_stance
         last_day, recent = contacts.get(sid, (None, 0))
-        last_contact = None
-        if last_day is not None:
-            last_contact = day_iso.get(last_day)
-            if last_contact is None:
-                last_contact = day_iso[last_day] = last_day.isoformat()
+        last_contact = last_day.isoformat() if last_day is not None else None
         node = {
             "id": sid,
             "name": n["name"],
