@@ -48,51 +48,59 @@ def browser() -> Iterator[Any]:
 
 
 class _InFlight:
-    """Requests the live server is still answering, counted by Django's request signals.
+    """Connections the live server is still serving (each in its own thread, one or more requests each).
 
-    Closing the browser does not stop a request the server thread is already answering (an HTMX fragment, a
-    poll). If the test's database flush (TRUNCATE) starts while such a request is reading, the two can deadlock
-    (seen in CI). ``drain`` waits until the server has finished every request it began.
+    Closing the browser does not stop a request the server is already answering (an HTMX fragment, a poll). If the
+    test's database flush (TRUNCATE) starts while such a request is reading, the two can deadlock (seen in CI).
+    ``drain`` waits until every connection the server accepted is finished (Django closes the thread's database
+    connection as it ends one).
     """
 
     def __init__(self) -> None:
         self.count = 0
         self.cond = threading.Condition()
 
-    @staticmethod
-    def _live() -> bool:  # the live server answers in its own threads; the test client in the test's thread
-        return threading.current_thread() is not threading.main_thread()
-
-    def started(self, **_: Any) -> None:
-        if not self._live():
-            return
+    def started(self) -> None:
         with self.cond:
             self.count += 1
 
-    def finished(self, **_: Any) -> None:
-        if not self._live():
-            return
+    def finished(self) -> None:
         with self.cond:
-            self.count = max(0, self.count - 1)
+            self.count -= 1
             self.cond.notify_all()
 
     def drain(self, timeout: float = 30.0) -> bool:
         with self.cond:
-            return self.cond.wait_for(lambda: self.count == 0, timeout=timeout)
+            return self.cond.wait_for(lambda: self.count <= 0, timeout=timeout)
 
 
 IN_FLIGHT = _InFlight()
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _count_live_requests() -> Iterator[None]:
-    from django.core.signals import request_finished, request_started
+def _count_live_connections() -> Iterator[None]:
+    from django.core.servers.basehttp import ThreadedWSGIServer
 
-    request_started.connect(IN_FLIGHT.started, dispatch_uid="openkam-browser-in-flight-start")
-    request_finished.connect(IN_FLIGHT.finished, dispatch_uid="openkam-browser-in-flight-finish")
+    accept, serve = ThreadedWSGIServer.process_request, ThreadedWSGIServer.process_request_thread
+
+    def process_request(self: Any, request: Any, client_address: Any) -> None:  # the server's thread, on accept
+        IN_FLIGHT.started()
+        try:
+            accept(self, request, client_address)  # starts the connection's thread
+        except BaseException:
+            IN_FLIGHT.finished()
+            raise
+
+    def process_request_thread(self: Any, request: Any, client_address: Any) -> None:  # the connection's thread
+        try:
+            serve(self, request, client_address)
+        finally:
+            IN_FLIGHT.finished()
+
+    ThreadedWSGIServer.process_request = process_request  # type: ignore[method-assign]
+    ThreadedWSGIServer.process_request_thread = process_request_thread  # type: ignore[method-assign]
     yield
-    request_started.disconnect(dispatch_uid="openkam-browser-in-flight-start")
-    request_finished.disconnect(dispatch_uid="openkam-browser-in-flight-finish")
+    ThreadedWSGIServer.process_request, ThreadedWSGIServer.process_request_thread = accept, serve  # type: ignore[method-assign]
 
 
 @pytest.fixture
@@ -103,7 +111,7 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
     yield pg
     context.close()
     # the database is flushed after this fixture: let the server finish what the browser had asked for first
-    assert IN_FLIGHT.drain(), f"the live server is still answering {IN_FLIGHT.count} request(s) 30 s after the test"
+    assert IN_FLIGHT.drain(), f"the live server still serves {IN_FLIGHT.count} connection(s) 30 s after the test"
 
 
 @pytest.fixture
