@@ -394,6 +394,14 @@ def my_job(request: HttpRequest, job_id: int = Path(..., ge=1, le=2**63 - 1)) ->
     return selectors.job_get(actor=request.user, job_id=job_id)  # type: ignore[arg-type]
 
 
+@me_router.post("/jobs/{job_id}/cancel", response={200: JobOut, 409: ErrorOut, **_R})
+def my_job_cancel(request: HttpRequest, job_id: int = Path(..., ge=1, le=2**63 - 1)) -> Any:
+    """Cancel one of the caller's jobs while it is ``queued`` (nothing of it has run). 409 once the worker has
+    taken it (``running``, ``done``, ``failed``) or it was already cancelled; work that has started finishes or
+    fails as a whole."""
+    return services.job_cancel(actor=request.user, job_id=job_id)  # type: ignore[arg-type]
+
+
 @me_router.get("/jobs/{job_id}/download", response={200: None, **_R})
 def my_job_download(request: HttpRequest, job_id: int = Path(..., ge=1, le=2**63 - 1)) -> Any:
     """The file a finished job produced (404 while it is running, when it failed or made no file)."""

@@ -91,7 +91,8 @@ class PermissionDenied(DomainError):
 
 
 class Conflict(DomainError):
-    """Someone else changed the record since the actor loaded it (optimistic locking)."""
+    """Someone else changed the record since the actor loaded it (optimistic locking), or it has moved on to a
+    state that no longer allows the change (e.g. a job the worker has taken can no longer be cancelled)."""
 
     status = 409
     default_code = "conflict"

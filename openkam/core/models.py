@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from openkam.core.audit import audited
 
@@ -156,6 +157,7 @@ class JobStatus(models.TextChoices):
     RUNNING = "running", _("Running")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", pgettext_lazy("job status", "Cancelled")
 
 
 @audited(exclude=["result", "done", "total", "message", "updated_at"])
@@ -200,7 +202,7 @@ class Job(TimeStamped):
 
     @property
     def finished(self) -> bool:
-        return self.status in (JobStatus.DONE, JobStatus.FAILED)
+        return self.status in (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
 
     @property
     def has_file(self) -> bool:

@@ -17,10 +17,11 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from openkam.core import jobs
+from openkam.core import jobs, selectors
 from openkam.core.access import require_admin
 from openkam.core.audit import audit_action
 from openkam.core.errors import (
+    Conflict,
     DomainError,
     FieldError,
     NotFound,
@@ -490,15 +491,50 @@ class _JobProgress:
             self._side = None
 
 
+def job_cancel(*, actor: User, job_id: int) -> Job:
+    """Cancel one of the actor's own jobs while it waits for the worker (nothing of it has run yet).
+
+    A job that has started is not cancelled: imports and the handover run all-or-nothing and finish (or fail)
+    as a whole. Refused with :class:`Conflict` (409) once the worker has taken it; someone else's job is
+    :class:`NotFound` (jobs are private to whoever asked for them)."""
+    job = selectors.job_get(actor=actor, job_id=job_id)
+    now = timezone.now()
+    with audit_action(actor=actor, action="core.job.cancel"):
+        taken = Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
+            status=JobStatus.CANCELLED, finished_at=now, updated_at=now, message=""
+        )
+    job.refresh_from_db(fields=["status", "started_at", "finished_at", "updated_at", "message"])
+    if not taken:
+        raise Conflict(_job_not_cancelled(job.status), code="job_not_queued")
+    return job
+
+
+def _job_not_cancelled(status: str) -> str:
+    if status == JobStatus.CANCELLED:
+        return _("This work was already cancelled.")
+    if status == JobStatus.DONE:
+        return _("This work can no longer be cancelled: it has finished.")
+    if status == JobStatus.FAILED:
+        return _("This work can no longer be cancelled: it has failed, and nothing of it was kept.")
+    return _(
+        "This work can no longer be cancelled: the task worker has started it, and it finishes or fails as a whole."
+    )
+
+
 def job_execute(*, job_id: int) -> Job:
     """Run a queued job (what the worker does): progress is committed as it goes (also from inside the
-    handler's own transaction, see :class:`_JobProgress`), the result at the end."""
+    handler's own transaction, see :class:`_JobProgress`), the result at the end. A job that is no longer queued
+    (cancelled, or taken by another run) is left as it is."""
     job = Job.objects.select_related("requested_by").get(pk=job_id)
     if job.status != JobStatus.QUEUED:
         return job
     handler = jobs.handler_for(job.kind)
     now = timezone.now()
-    Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, started_at=now, updated_at=now)
+    if not Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
+        status=JobStatus.RUNNING, started_at=now, updated_at=now
+    ):  # cancelled (or taken) since it was read
+        job.refresh_from_db()
+        return job
     job.status, job.started_at = JobStatus.RUNNING, now
     progress = _JobProgress(job)
 

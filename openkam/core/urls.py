@@ -10,6 +10,7 @@ urlpatterns = [
     path("me/jobs/", views.job_list, name="jobs"),
     path("me/jobs/<int:job_id>/", views.job_status, name="job_status"),
     path("me/jobs/<int:job_id>/download/", views.job_download, name="job_download"),
+    path("me/jobs/<int:job_id>/cancel/", views.job_cancel, name="job_cancel"),
     path("people/options/", views.people_options, name="people_options"),
     path("audit/", views.audit, name="audit"),
     path("audit/export.csv", views.audit_export, name="audit_export"),

@@ -31,7 +31,7 @@ from openkam.core.forms import (
     UserEditForm,
     apply_domain_error,
 )
-from openkam.core.models import Role, User
+from openkam.core.models import Job, Role, User
 from openkam.core.ui import file_response, paginate
 
 
@@ -496,24 +496,43 @@ def job_list(request: HttpRequest) -> HttpResponse:
     return render(request, "core/jobs.html", {"jobs": jobs})
 
 
+def _own_job(request: HttpRequest, job_id: int, *, with_result: bool = False) -> Job:
+    """One of the reader's own jobs; anything else is a 404 (jobs are private to whoever asked for them)."""
+    try:
+        return selectors.job_get(actor=request.user, job_id=job_id, with_result=with_result)  # type: ignore[arg-type]
+    except DomainError:
+        raise Http404 from None
+
+
 @login_required
 @require_GET
 def job_status(request: HttpRequest, job_id: int) -> HttpResponse:
     """The progress card of one job (HTMX polls it until the job is finished)."""
+    return render(request, "core/_job.html", {"job": _own_job(request, job_id)})
+
+
+@login_required
+@require_POST
+def job_cancel(request: HttpRequest, job_id: int) -> HttpResponse:
+    """Cancel one of your jobs while it waits for the worker; answers the job's card (HTMX) or goes back."""
+    job = _own_job(request, job_id)
     try:
-        job = selectors.job_get(actor=request.user, job_id=job_id)  # type: ignore[arg-type]
-    except DomainError:
-        raise Http404 from None
-    return render(request, "core/_job.html", {"job": job})
+        job = services.job_cancel(actor=request.user, job_id=job.pk)  # type: ignore[arg-type]
+    except DomainError as exc:
+        if request.htmx:  # type: ignore[attr-defined]
+            return render(request, "core/_job.html", {"job": _own_job(request, job_id), "job_error": exc.message})
+        messages.error(request, exc.message)
+        return redirect("core:jobs")
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "core/_job.html", {"job": job})
+    messages.success(request, _("Cancelled: %(label)s.") % {"label": job.label})
+    return redirect("core:jobs")
 
 
 @login_required
 @require_GET
 def job_download(request: HttpRequest, job_id: int) -> HttpResponse:
-    try:
-        job = selectors.job_get(actor=request.user, job_id=job_id, with_result=True)  # type: ignore[arg-type]
-    except DomainError:
-        raise Http404 from None
+    job = _own_job(request, job_id, with_result=True)
     if not job.has_file:
         raise Http404
     return file_response(bytes(job.result or b""), filename=job.result_name, content_type=job.result_type)

@@ -167,6 +167,8 @@ def _under_way(from_user: User, job: Job | None = None) -> HandoverUnderWay:
           "then check what is left.")
         % {"u": from_user, "by": job.requested_by, "at": timezone.localtime(job.created_at).strftime("%Y-%m-%d %H:%M"),
            "status": job.get_status_display().lower()}
+        + (" " + _("While it waits for the task worker, %(by)s can cancel it on its page.") % {"by": job.requested_by}
+           if job.status == JobStatus.QUEUED else "")
     )  # fmt: skip
 
 

@@ -83,20 +83,26 @@ def test_inactive_colleagues_are_not_offered(book: Any, page: Any, login: Any) -
     assert page.locator(f"#id_to_user option[value='{gone.pk}']").count() == 0
 
 
+def _start_handover(page: Any, login: Any, kam: Any, kam2: Any) -> None:
+    """As the lead: hand kam's book to kam2 from the handover page (preview, confirm); the job is queued."""
+    login("lead")
+    page.goto(f"/handover/?from_user={kam.pk}")
+    page.select_option("#id_to_user", str(kam2.pk))
+    page.fill("#id_reason", "Kim moves to the West territory")
+    page.get_by_test_id("handover-preview").click()
+    expect(page.get_by_test_id("handover-preview-card")).to_be_visible()
+    page.check("#id_confirm")
+    page.get_by_test_id("handover-perform").click()
+    expect(page.get_by_test_id("job")).to_have_attribute("data-status", "queued")
+
+
 def test_a_failed_handover_job_says_why_and_nothing_moved(book: Any, page: Any, login: Any, monkeypatch: Any) -> None:  # noqa: F811
     from openkam.accounts import services as account_services
     from openkam.core.errors import ValidationFailed
 
     w = book.world
     kam, kam2 = w.users["kam"], w.users["kam2"]
-    login("lead")
-    page.goto(f"/handover/?from_user={kam.pk}")
-    page.select_option("#id_to_user", str(kam2.pk))
-    page.fill("#id_reason", "Kim moves to the West territory")
-    page.get_by_test_id("handover-preview").click()
-    page.check("#id_confirm")
-    page.get_by_test_id("handover-perform").click()
-    expect(page.get_by_test_id("job")).to_have_attribute("data-status", "queued")
+    _start_handover(page, login, kam, kam2)
 
     def refuse(**kwargs: Any) -> Any:
         raise ValidationFailed("Kam2 may not join this team right now.", field="user_id", code="x")
@@ -113,3 +119,31 @@ def test_a_failed_handover_job_says_why_and_nothing_moved(book: Any, page: Any, 
     assert Account.objects.get(pk=w.idn.pk).owner_id == kam.pk
     page.get_by_test_id("handover-retry").click()
     expect(page.get_by_test_id("book-row")).to_have_count(1)
+
+
+def test_a_queued_handover_is_cancelled_from_its_page(book: Any, page: Any, login: Any) -> None:  # noqa: F811
+    """The worker has not taken the handover yet: the lead cancels it on its page, nothing moves, and the
+    person's handover can be started again."""
+    w = book.world
+    kam, kam2 = w.users["kam"], w.users["kam2"]
+    _start_handover(page, login, kam, kam2)
+    shot(page, "handover-job-queued-cancel")
+    page.get_by_test_id("job-cancel").click()
+    expect(page.get_by_test_id("job")).to_have_attribute("data-status", "cancelled")
+    expect(page.get_by_test_id("job-cancelled")).to_be_visible()
+    expect(page.get_by_test_id("handover-cancelled")).to_contain_text("nothing was changed")
+    shot(page, "handover-job-cancelled")
+    job = Job.objects.get(kind="handover.perform")
+    assert job.status == "cancelled" and job_execute(job_id=job.pk).status == "cancelled"
+    from openkam.accounts.models import Account
+
+    assert not Handover.objects.exists() and Account.objects.get(pk=w.idn.pk).owner_id == kam.pk
+    # the person is free again: the link back starts over from their book
+    page.get_by_test_id("handover-retry").click()
+    expect(page.get_by_test_id("book-row")).to_have_count(1)
+
+    # the list of one's work shows it as cancelled, without a button
+    page.goto("/me/jobs/")
+    card = page.get_by_test_id("job").first
+    expect(card).to_have_attribute("data-status", "cancelled")
+    expect(card.get_by_test_id("job-cancel")).to_have_count(0)

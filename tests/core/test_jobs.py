@@ -133,3 +133,77 @@ def test_progress_inside_the_handlers_transaction_is_seen_before_the_commit(pers
         assert (job.done, job.total, job.message) == (3, 4, "step 3 of 4")  # how far it got
     else:
         assert job.status == JobStatus.DONE and (job.done, job.total, job.message) == (4, 4, "done")
+
+
+# --- cancelling work that has not started --------------------------------------------------------------------
+def test_a_queued_job_is_cancelled_and_the_worker_leaves_it(personas: dict[str, Any]) -> None:
+    from openkam.core.selectors import object_history
+
+    kam = personas["kam"]
+    job = services.job_start(actor=kam, kind="tests.count_to_three", label="Counting")
+    job = services.job_cancel(actor=kam, job_id=job.pk)
+    assert job.status == JobStatus.CANCELLED and job.finished and job.finished_at is not None
+    assert not job.has_file and job.started_at is None
+    ran = services.job_execute(job_id=job.pk)  # the worker picks it up later: nothing runs
+    assert ran.status == JobStatus.CANCELLED and ran.done == 0 and ran.result is None
+    change = object_history(obj=job).first()
+    assert change.pgh_diff["status"] == ["queued", "cancelled"]
+    assert change.pgh_context["action"] == "core.job.cancel" and change.pgh_context["username"] == "kam"
+
+
+def test_work_that_has_started_or_ended_is_not_cancelled(personas: dict[str, Any]) -> None:
+    from openkam.core.errors import Conflict
+
+    kam = personas["kam"]
+    done = services.job_execute(job_id=services.job_start(actor=kam, kind="tests.count_to_three", label="x").pk)
+    with pytest.raises(Conflict) as exc:
+        services.job_cancel(actor=kam, job_id=done.pk)
+    assert exc.value.code == "job_not_queued" and exc.value.message.endswith("it has finished.")
+    assert Job.objects.get(pk=done.pk).status == JobStatus.DONE and Job.objects.get(pk=done.pk).result is not None
+    running = services.job_start(actor=kam, kind="tests.count_to_three", label="x")
+    Job.objects.filter(pk=running.pk).update(status=JobStatus.RUNNING)  # the worker has taken it
+    with pytest.raises(Conflict) as exc:
+        services.job_cancel(actor=kam, job_id=running.pk)
+    assert "the task worker has started it" in exc.value.message
+    assert Job.objects.get(pk=running.pk).status == JobStatus.RUNNING
+    cancelled = services.job_start(actor=kam, kind="tests.count_to_three", label="x")
+    services.job_cancel(actor=kam, job_id=cancelled.pk)
+    with pytest.raises(Conflict) as exc:  # twice
+        services.job_cancel(actor=kam, job_id=cancelled.pk)
+    assert exc.value.message == "This work was already cancelled."
+
+
+def test_only_whoever_asked_cancels_a_job(personas: dict[str, Any], web: Any, api: Any) -> None:
+    job = services.job_start(actor=personas["kam"], kind="tests.count_to_three", label="Counting")
+    for other in ("kam2", "admin"):
+        with pytest.raises(NotFound):
+            services.job_cancel(actor=personas[other], job_id=job.pk)
+        assert api(other).post(f"me/jobs/{job.pk}/cancel")[0] == 404
+        assert web(other).post(f"/me/jobs/{job.pk}/cancel/").status_code == 404
+    assert Job.objects.get(pk=job.pk).status == JobStatus.QUEUED
+    # the card shows the cancel control to its owner only (a sales import page shows someone else's job card)
+    assert 'data-testid="job-cancel"' in web("kam").get(f"/me/jobs/{job.pk}/").content.decode()
+
+
+def test_cancel_through_the_api_and_the_page(personas: dict[str, Any], web: Any, api: Any) -> None:
+    kam = personas["kam"]
+    first = services.job_start(actor=kam, kind="tests.count_to_three", label="First")
+    status, body = api("kam").post(f"me/jobs/{first.pk}/cancel")
+    assert status == 200 and body["status"] == "cancelled" and body["finished_at"] and body["download_url"] is None
+    status, body = api("kam").post(f"me/jobs/{first.pk}/cancel")
+    assert status == 409 and body["code"] == "job_not_queued"
+
+    second = services.job_start(actor=kam, kind="tests.count_to_three", label="Second")
+    client = web("kam")
+    assert client.get(f"/me/jobs/{second.pk}/cancel/").status_code == 405  # a change is a POST
+    html = client.post(f"/me/jobs/{second.pk}/cancel/", HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-status="cancelled"' in html and 'data-testid="job-cancelled"' in html
+    assert "hx-trigger" not in html and 'data-testid="job-cancel"' not in html  # finished: no polling, no button
+    html = client.post(f"/me/jobs/{second.pk}/cancel/", HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-testid="job-cancel-error"' in html and "This work was already cancelled." in html
+
+    third = services.job_start(actor=kam, kind="tests.count_to_three", label="Third")
+    resp = client.post(f"/me/jobs/{third.pk}/cancel/", follow=True)  # without JavaScript: back to the list
+    assert resp.redirect_chain[-1][0].endswith("/me/jobs/")
+    assert "Cancelled: Third." in resp.content.decode()
+    assert Job.objects.get(pk=third.pk).status == JobStatus.CANCELLED

@@ -241,6 +241,26 @@ def test_a_second_handover_of_the_same_person_waits_for_the_first(book: Any) -> 
     assert _start(book).status == JobStatus.QUEUED  # finished (here: failed): a new one may start
 
 
+def test_a_queued_handover_cancelled_by_its_starter_frees_the_person(book: Any, web: Any) -> None:
+    """The worker is down and the lead's handover waits: the 409 says who can cancel it; once cancelled nothing
+    has moved, the job page says so, and a new handover may start (and runs)."""
+    from openkam.core.services import job_cancel
+
+    w = book.world
+    job = _start(book)
+    with pytest.raises(services.HandoverUnderWay) as exc:
+        _start(book, actor="admin")
+    assert "Lena Lead can cancel it" in exc.value.message
+    job_cancel(actor=w.users["lead"], job_id=job.pk)
+    assert job_execute(job_id=job.pk).status == JobStatus.CANCELLED  # the worker, back, leaves it
+    _unchanged(book)
+    html = web("lead").get(f"/handover/jobs/{job.pk}/").content.decode()
+    assert 'data-testid="handover-cancelled"' in html and "nothing was changed" in html
+    again = _start(book, actor="admin")
+    assert job_execute(job_id=again.pk).status == JobStatus.DONE
+    assert Account.objects.get(pk=w.idn.pk).owner_id == w.users["kam2"].pk
+
+
 def test_a_handover_being_done_elsewhere_blocks_start_and_perform(book: Any) -> None:
     """Another session holds the person's handover lock (a start committing, or the job's transaction)."""
     w = book.world
