@@ -52,6 +52,18 @@ def _choice_label(choices: type[models.Choices], value: str) -> str:
         return value
 
 
+# Accounts whose names repeat across an IDN (every hospital has a "Pharmacy"): shown with their parent's name.
+QUALIFIED_TYPES = frozenset({AccountType.DEPARTMENT, AccountType.CLINIC})
+
+
+def qualified_name(name: str, type: str, parent_name: str | None) -> str:
+    """``name`` as a person can tell it apart across an IDN: "Emergency Medicine · Mount Sinai West" for a
+    department or clinic with a parent, else ``name`` (see :attr:`Account.qualified_name`)."""
+    if type in QUALIFIED_TYPES and parent_name:
+        return f"{name} · {parent_name}"
+    return name
+
+
 @audited()
 class Account(TimeStamped):
     """An organisation we sell to or through. ``ancestors`` (root first) is maintained by services."""
@@ -97,6 +109,18 @@ class Account(TimeStamped):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def qualified_name(self) -> str:
+        """The name a person can tell apart in a list of a whole IDN: a department or clinic with its parent
+        ("Emergency Medicine · Mount Sinai West"), anything else by its name. Reads ``parent``: load it with
+        ``select_related("parent")`` (or set ``parent_name`` on the row) where many accounts are listed."""
+        if self.type not in QUALIFIED_TYPES or not self.parent_id:
+            return self.name
+        parent_name = self.__dict__.get("parent_name")
+        if parent_name is None:
+            parent_name = self.parent.name  # type: ignore[union-attr]
+        return qualified_name(self.name, self.type, parent_name)
 
     # Django's generated get_FOO_display() rebuilds a dict of every choice, translating each label, on each
     # call (20–50 µs); lists and Account 360 call these for every row. Same result, one enum lookup.
