@@ -282,9 +282,15 @@ def _person_context(request: HttpRequest, account_id: int, stakeholder_id: int, 
         "owner_choices": team,
         "owner_ids": node.get("owners", []),
         "history": card["history"][:12],
+        "assessment_note": initial["note"] or _resolved_note(card["history"], node.get("assessed_at")),
         "now": timezone.now(),
     }
     return ctx
+
+
+def _resolved_note(history: list[Any], assessed_at: int | None) -> str:
+    """The note of the assessment the map shows (made here or at an account above)."""
+    return next((h.note for h in history if h.superseded_at is None and h.account_id == assessed_at), "")
 
 
 def _panel(request: HttpRequest, ctx: dict[str, Any], *, changed: bool = False, status: int = 200) -> HttpResponse:
@@ -422,12 +428,15 @@ def link_delete(request: HttpRequest, account_id: int, stakeholder_id: int, link
 @_domain_errors
 @require_http_methods(["GET", "POST"])
 def succeed(request: HttpRequest, account_id: int, position_id: int) -> HttpResponse:
-    """Name the new incumbent of a vacated (or vacating) role."""
+    """Name the new incumbent of a vacated (or vacating) role. A role that can read but not change records
+    (compliance) gets the 403 page on GET as on POST, like every other form page of the app."""
     actor = _actor(request)
     account = account_get(actor=actor, account_id=account_id)
     position = position_get(actor=actor, position_id=position_id)
     if position.account_id != account.pk and account.pk not in (position.account.ancestors or []):
         raise NotFound(_("No such position."), code="position_not_found")
+    if not can_write(actor):
+        return render(request, "core/forbidden.html", status=403)
     m = selectors.relationship_map(actor=actor, account_id=account_id, with_contacts=False)
     people = [(n["id"], f"{n['name']} — {n['title']}") for n in m["nodes"] if n["id"] != position.stakeholder_id]
     seats = [
