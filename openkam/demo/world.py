@@ -830,6 +830,7 @@ class WorldGenerator:
             trade_units[k % len(trade_units)].stakeholders += 1
 
         self.pool: dict[int, list[int]] = defaultdict(list)  # account -> current stakeholders there
+        self.titles: dict[int, str] = {}  # stakeholder -> title of their current position in the pool
         self.no_contact: set[int] = set()  # do not contact / no consent: never named in interactions
         self.email_ok: set[int] = set()  # consented to email: the only people emails are logged with
         st_rows: list[tuple[Any, ...]] = []
@@ -855,6 +856,7 @@ class WorldGenerator:
             )
             if end is None and committee is None:
                 self.pool[account].append(sid)
+                self.titles[sid] = title
 
         for unit in self.units:
             if not unit.stakeholders:

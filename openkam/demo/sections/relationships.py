@@ -83,18 +83,9 @@ class _Builder:
             )  # fmt: skip
             return True
 
-        # reports-to: an org chart per account (first person heads it), heads report up the tree
-        head: dict[int, int] = {}
-        for acct in sorted(at, key=lambda x: len(self.gen.acc_ancestors.get(x, []))):
-            sids = at[acct]
-            head[acct] = sids[0]
-            for s in sids[1:]:
-                link(s, sids[0], "reports_to", True, 2)
-            parent = self.gen.acc_parent.get(acct)
-            while parent is not None and parent not in head:
-                parent = self.gen.acc_parent.get(parent)
-            if parent is not None:
-                link(sids[0], head[parent], "reports_to", True, 3)
+        # reports-to: a believable org chart from the titles (see ``_OrgChart``)
+        for sub, boss, strength in _OrgChart(self.gen, unit, at).links():
+            link(sub, boss, "reports_to", True, strength)
         # a few hubs: people many others listen to (hidden influencers among them)
         hubs = rng.sample(everyone, max(2, len(everyone) // 40))
         kinds = ("influences", "influences", "influences", "peer", "peer", "conflicts_with")
@@ -175,6 +166,157 @@ class _Builder:
             self.strengths,
         )
         g.write(AssessmentOwner, ("id", "account_id", "stakeholder_id", "user_id", "since"), self.owners)
+
+
+# --- the org chart ----------------------------------------------------------------------------------
+# What a title means in the org chart (titles as ``openkam.demo.world`` gives them; anything else is "staff":
+# attending physicians, fellowship directors, quality leads, physician assistants).
+_CATEGORY = {
+    "Chief Executive Officer": "ceo",
+    "SVP Clinical Integration": "coo",
+    "VP Clinical Operations": "coo",
+    "Chief Medical Officer": "cmo",
+    "System Chief Medical Officer": "cmo",
+    "Chief Nursing Officer": "cno",
+    "Chief Financial Officer": "cfo",
+    "Chief Pharmacy Officer": "cpo",
+    "Chief Quality Officer": "quality",
+    "Director of Quality": "quality",
+    "VP Population Health": "exec",
+    "Director of Pharmacy": "pharmacy_head",
+    "System Director of Pharmacy": "pharmacy_head",
+    "Director of Supply Chain": "supply_head",
+    "Contracting Manager": "procurement",
+    "Value Analysis Coordinator": "procurement",
+    "Pharmacy Buyer": "procurement",
+    "Strategic Sourcing Manager": "procurement",
+    "Clinical Pharmacist": "pharmacist",
+    "Clinical Pharmacist, Oncology": "pharmacist",
+    "Formulary Manager": "pharmacist",
+    "Medication Safety Officer": "pharmacist",
+}
+_EXECUTIVES = ("ceo", "coo", "cmo", "cno", "cfo", "cpo", "quality", "exec")
+# who heads a hospital: the first of these present (a Director of Quality alone does not run a hospital: its
+# people then report to their function's leader at the system); a system: the first executive present
+_HOSPITAL_TOP = ("ceo", "coo", "cmo")
+_SYSTEM_TOP = ("ceo", "coo", "cmo", "cpo", "cno", "cfo", "quality", "exec")
+# whom a person reports to above their own department, most wanted first ("top": the head of the level)
+_UP = {
+    "chief": ("cmo", "coo", "top"),
+    "staff": ("cmo", "coo", "top"),
+    "nurse_head": ("cno", "cmo", "top"),
+    "nurse": ("cno", "cmo", "top"),
+    "pharmacy_head": ("cpo", "pharmacy_head", "top"),
+    "pharmacist": ("pharmacy_head", "cpo", "top"),
+    "supply_head": ("cfo", "coo", "top"),
+    "procurement": ("supply_head", "cfo", "top"),
+    "cmo": ("cmo", "coo", "top"),
+    "cno": ("cno", "cmo", "coo", "top"),
+    "cfo": ("cfo", "coo", "top"),
+    "cpo": ("cpo", "coo", "top"),
+    "quality": ("quality", "cmo", "coo", "top"),
+    "exec": ("coo", "top"),
+}
+
+
+def _category(title: str) -> str:
+    cat = _CATEGORY.get(title)
+    if cat:
+        return cat
+    if title.startswith("Chief of "):
+        return "chief"
+    if title.startswith("Nurse Manager"):
+        return "nurse_head"
+    if title.startswith(("Nurse Practitioner", "Clinical Nurse Specialist")):
+        return "nurse"
+    return "staff"
+
+
+class _OrgChart:
+    """Reports-to links of one mapped unit (a system or an independent hospital) from the people's titles:
+    the system's executives under its head (the first of CEO, COO/SVP, CMO, … present — the demo world has no
+    system CEO); each hospital's head (its CEO, else the first executive there) reports to the system's head,
+    the hospital's other executives to its head; department heads (Chief of …, Director of Pharmacy) to the
+    hospital's CMO/CNO/… (a Director of Pharmacy to the system's pharmacy leader or the hospital's head); staff
+    to their department head (nurses to their nurse manager); people whose superior is not in the world (a
+    hospital without executives) report to the same function one level up (a Chief of Cardiology to the
+    system's CMO). Every boss sits at a higher level or is a different, more senior role at the same account:
+    no cycles."""
+
+    def __init__(self, gen: WorldGenerator, unit: Unit, at: dict[int, list[int]]) -> None:
+        self.gen, self.unit, self.at = gen, unit, at
+        self.cat = {s: _category(gen.titles.get(s, "")) for sids in at.values() for s in sids}
+        self.hospitals = set(unit.hospital_ids)
+
+    def level(self, account: int) -> str:
+        if account in self.hospitals:
+            return "hospital"
+        return "system" if account == self.unit.root_id else "department"
+
+    def first(self, account: int, cat: str, exclude: int) -> int | None:
+        for s in self.at.get(account, ()):
+            if s != exclude and self.cat[s] == cat:
+                return s
+        return None
+
+    def top(self, account: int) -> int | None:
+        """The head of a system or hospital account (see ``_HOSPITAL_TOP``, ``_SYSTEM_TOP``)."""
+        for cat in _SYSTEM_TOP if account == self.unit.root_id and self.unit.kind == "system" else _HOSPITAL_TOP:
+            s = self.first(account, cat, exclude=0)
+            if s is not None:
+                return s
+        return None
+
+    def above(self, account: int | None, cat: str, sid: int, *, own: int | None = None) -> int | None:
+        """The superior of a ``cat`` person from ``account`` upwards (hospital, then system); at their own
+        account (``own``) never someone of the same role (two Directors of Pharmacy don't report to each other)."""
+        while account is not None and self.level(account) != "department":
+            for want in _UP.get(cat, ("top",)):
+                if want == cat and account == own:
+                    continue
+                boss = self.top(account) if want == "top" else self.first(account, want, exclude=sid)
+                if boss is not None and boss != sid:
+                    return boss
+            account = self.gen.acc_parent.get(account) if account != self.unit.root_id else None
+        return None
+
+    def boss(self, sid: int, account: int) -> tuple[int | None, int]:
+        cat, level = self.cat[sid], self.level(account)
+        parent = self.gen.acc_parent.get(account) if account != self.unit.root_id else None
+        if level == "department":
+            heads = [s for s in self.at[account] if self.cat[s] in ("chief", "pharmacy_head")]
+            head = heads[0] if heads else None
+            if cat == "nurse":
+                nurse_head = self.first(account, "nurse_head", exclude=sid)
+                if nurse_head is not None:
+                    return nurse_head, 2
+            if head is not None and sid != head and cat not in ("nurse_head", "chief", "pharmacy_head"):
+                return head, 2
+            return self.above(parent, cat, sid), 2
+        top = self.top(account)
+        if sid == top:  # the head of a hospital: the system's head (or its COO)
+            return (self.above(parent, "coo", sid) if parent is not None else None), 3
+        if cat in _EXECUTIVES and top is not None:
+            return top, 3
+        if cat in ("staff", "nurse"):  # clinicians at a hospital without departments: its Chief of …
+            chief = self.first(account, "chief", exclude=sid)
+            if chief is not None:
+                return chief, 2
+        if cat == "pharmacist":  # the hospital's director of pharmacy (here or in its pharmacy department)
+            for where in (account, *self.gen.children.get(account, ())):
+                head = self.first(where, "pharmacy_head", exclude=sid)
+                if head is not None:
+                    return head, 2
+        return self.above(account, cat, sid, own=account), 2
+
+    def links(self) -> list[tuple[int, int, int]]:
+        out = []
+        for account in sorted(self.at, key=lambda a: (len(self.gen.acc_ancestors.get(a, [])), a)):
+            for sid in self.at[account]:
+                boss, strength = self.boss(sid, account)
+                if boss is not None and boss != sid:
+                    out.append((sid, boss, strength))
+        return out
 
 
 def build(gen: WorldGenerator) -> None:
