@@ -482,7 +482,12 @@ def relationship_map(
         for pk, name in Account.objects.filter(parent_id=account.pk).order_by("name", "pk").values_list("pk", "name")
     ]
     return {
-        "account": {"id": account.pk, "name": account.name, "country": account.country},
+        "account": {
+            "id": account.pk,
+            "name": account.name,
+            "country": account.country,
+            "ancestors": list(account.ancestors or []),
+        },
         "judgements": judge,
         "nodes": nodes,
         "links": links,
@@ -738,33 +743,55 @@ def relationship_coverage(
     def edit_url(sid: int) -> str:
         return _url("relationships:map", aid, query=f"edit={sid}")
 
-    # 1. committees with no identified decision maker
-    members: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for n in nodes:
-        for c in n["committees"]:
-            members[c["id"]].append(n)
+    # 1. committees with no identified decision maker. A committee deciding here may sit above the account (a
+    # system P&T decides for every member hospital) with its members at the IDN, not on this account's map: its
+    # members are counted wherever they sit (two queries for all committees). A decision maker = seat role, or the
+    # current assessment that resolves for this account (on the map), or for a member off the map a current
+    # assessment made at this account, above it or below it.
+    cids = [c["id"] for c in m["committees"]]
+    seats_of: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    off_map_deciders: set[int] = set()
+    if cids:
+        for cid, sid, role in (
+            Position.objects.filter(committee_id__in=cids)
+            .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=today))
+            .order_by()
+            .values_list("committee_id", "stakeholder_id", "role_in_decision")
+        ):
+            seats_of[cid].append((sid, role))
+        off_map = sorted({sid for seats in seats_of.values() for sid, _r in seats if sid not in by_id})
+        if off_map:
+            context = Q(account_id__in=account_subtree(account=aid)) | Q(account_id__in=account.get("ancestors", []))
+            off_map_deciders = set(
+                StakeholderAssessment.objects.filter(
+                    context, stakeholder_id__in=off_map, superseded_at__isnull=True,
+                    decision_role=DecisionRole.DECISION_MAKER,
+                ).values_list("stakeholder_id", flat=True)
+            )  # fmt: skip
     for c in m["committees"]:
-        seats = members.get(c["id"], [])
+        seats = seats_of.get(c["id"], [])
         deciders = [
-            n
-            for n in seats
-            if n["role"] == DecisionRole.DECISION_MAKER
-            or any(x["id"] == c["id"] and x["decision_role"] == DecisionRole.DECISION_MAKER for x in n["committees"])
+            sid
+            for sid, role in seats
+            if role == DecisionRole.DECISION_MAKER
+            or (by_id[sid]["role"] == DecisionRole.DECISION_MAKER if sid in by_id else sid in off_map_deciders)
         ]
         if not deciders:
+            members_n = len({sid for sid, _r in seats})
             text = (
                 _("Nobody on “%(c)s” (%(n)s current members) is identified as a decision maker.")
-                % {"c": c["name"], "n": len(seats)}
+                % {"c": c["name"], "n": members_n}
                 if seats
-                else _("“%(c)s” decides for this account but none of its members is mapped.") % {"c": c["name"]}
+                else _("“%(c)s” decides for this account but we know none of its members.") % {"c": c["name"]}
             )
             add(
                 "committee_no_decision_maker",
                 "high",
                 text,
                 _url("stakeholders:committee_detail", c["id"]),
-                _("Open the committee"),
+                _("Open the committee") if seats else _("Seat its members"),
                 committee_id=c["id"],
+                members=members_n,
             )
 
     # 2. decision domains without anyone mapped, or without a relationship

@@ -8,11 +8,14 @@ import re
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from openkam.core.errors import PermissionDenied
-from openkam.relationships import services
+from openkam.relationships import selectors, services
 from openkam.stakeholders.models import Position
+from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
@@ -55,3 +58,59 @@ def test_succeed_page_refuses_read_only_role_on_get_and_post(mapped: Any, web: A
     assert Position.objects.count() == before
     assert web("kam2").get(url).status_code == 404  # out of scope stays a 404
     assert web("kam").get(url).status_code == 200
+
+
+# --- item 4: a committee deciding for a member hospital, its members at the IDN -------------------------------
+def _committee_findings(actor: Any, account_id: int) -> list[dict[str, Any]]:
+    cov = selectors.relationship_coverage(actor=actor, account_id=account_id)
+    return [x for x in cov["findings"] if x["code"] == "committee_no_decision_maker"]
+
+
+def test_committee_members_at_the_idn_count_at_a_member_hospital(mapped: Any) -> None:
+    w = mapped.w
+    kam = w.users["kam"]
+    # the system P&T sits at the IDN; its decision maker (seat role) is seated there, not on the hospital's map
+    assert _committee_findings(kam, w.hospital.pk) == []
+    council = f.CommitteeFactory(account=w.idn, name="Procurement Council")
+    f.PositionFactory(stakeholder=mapped.cfo, account=w.idn, title="Member, Procurement Council", committee=council,
+                      committee_role="member", role_in_decision="unknown")  # fmt: skip
+    found = _committee_findings(kam, w.hospital2.pk)
+    assert [x["committee_id"] for x in found] == [council.pk]
+    assert "(1 current members)" in found[0]["text"] and "none of its members is mapped" not in found[0]["text"]
+    assert found[0]["url"] == reverse("stakeholders:committee_detail", args=[council.pk])
+    # the member (off this hospital's map) is assessed as decision maker at the IDN: the committee is covered
+    services.assessment_record(actor=kam, account_id=w.idn.pk, stakeholder_id=mapped.cfo.pk,
+                               decision_role="decision_maker", stance=-1, influence=5)  # fmt: skip
+    assert _committee_findings(kam, w.hospital2.pk) == []
+
+
+def test_committee_without_members_says_we_know_none(mapped: Any, web: Any) -> None:
+    w = mapped.w
+    empty = f.CommitteeFactory(account=w.idn, name="Value Analysis Committee")
+    found = _committee_findings(w.users["kam"], w.hospital.pk)
+    assert len(found) == 1 and found[0]["members"] == 0
+    assert "Value Analysis Committee" in found[0]["text"] and "we know none of its members" in found[0]["text"]
+    assert found[0]["url"] == reverse("stakeholders:committee_detail", args=[empty.pk])
+    body = text(web("kam").get(reverse("relationships:account_panel", args=[w.hospital.pk])))
+    assert "we know none of its members" in body and "none of its members is mapped" not in body
+
+
+def test_committee_finding_queries_stay_constant(mapped: Any, web: Any) -> None:
+    w = mapped.w
+    client = web("kam")
+    url = reverse("relationships:coverage", args=[w.hospital.pk])
+    council = f.CommitteeFactory(account=w.idn, name="Procurement Council")
+
+    def seat(n: int) -> None:
+        for i in range(n):
+            s = f.StakeholderFactory()
+            f.PositionFactory(stakeholder=s, account=w.idn, title=f"Member {i}", committee=council,
+                              committee_role="member", role_in_decision="unknown")  # fmt: skip
+
+    seat(1)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url).status_code == 200
+    seat(10)
+    with CaptureQueriesContext(connection) as large:
+        assert client.get(url).status_code == 200
+    assert len(large) == len(small)
