@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from openkam.core.documents import PDF_TYPE, render_pdf
 from openkam.core.jobs import JobResult, Progress, job_handler
@@ -33,5 +34,8 @@ def retention_purge(job: Job, progress: Progress) -> JobResult:
 
     progress(0, 1, _("Deleting superseded assessments past the retention"))
     deleted = assessment_retention_apply(actor=job.requested_by)
-    progress(1, 1, _("%(n)d assessment versions deleted") % {"n": deleted})
-    return JobResult(summary={"deleted": deleted})
+    outcome = ngettext("%(n)d assessment version deleted", "%(n)d assessment versions deleted", deleted) % {
+        "n": deleted
+    }
+    progress(1, 1, outcome)
+    return JobResult(summary={"deleted": deleted, "outcome": outcome})

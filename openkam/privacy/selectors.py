@@ -76,7 +76,7 @@ def stakeholder_personal_data(*, actor: User, stakeholder_id: Any) -> dict[str, 
     if positions:
         events += list(object_history_many(objs=positions)[:2000])
     events.sort(key=lambda e: (e.pgh_created_at, e.pgh_id), reverse=True)
-    return {
+    data: dict[str, Any] = {
         "exported_at": timezone.now().isoformat(),
         "exported_by": actor.get_username(),
         "stakeholder_id": s.pk,
@@ -148,6 +148,26 @@ def stakeholder_personal_data(*, actor: User, stakeholder_id: Any) -> dict[str, 
             for e in events
         ],
     }
+    data["users"] = _user_names(data)
+    return data
+
+
+def _usernames(data: dict[str, Any]) -> set[str]:
+    """Every user of ours the export names (by username: the JSON's stable reference)."""
+    rel = data.get("relationships") or {}
+    names = {data["exported_by"]}
+    names.update(i["logged_by"] for i in data["interactions"])
+    names.update(a.get("recorded_by") for a in rel.get("assessments", []))
+    names.update(o.get("user") for o in rel.get("owners", []))
+    names.update(x.get("user") for x in rel.get("strengths", []))
+    names.update(e.get("by") for e in data["audit_events"])
+    return {n for n in names if n}
+
+
+def _user_names(data: dict[str, Any]) -> dict[str, str]:
+    """``{username: full name}`` for our people in the export (one query); the username when there is no name."""
+    users = User.objects.filter(username__in=_usernames(data)).only("username", "first_name", "last_name")
+    return {u.username: u.get_full_name() or u.username for u in users}
 
 
 # --- for people: the export with labels ---------------------------------------------------------------------
@@ -264,6 +284,12 @@ def personal_data_for_people(data: dict[str, Any]) -> dict[str, Any]:
     )
     person_rows += _rows(Stakeholder, person, ("created_at", "updated_at"))
     rel = data.get("relationships") or {}
+    users: dict[str, str] = data.get("users") or {}
+
+    def who(username: str | None) -> str:
+        """Our person by name (the username when the account has no name, or is gone)."""
+        return users.get(username, username) if username else EMPTY
+
     link_direction = {"outgoing": _("from this person"), "incoming": _("to this person")}
     labels: dict[type[models.Model] | None, str] = {}
 
@@ -282,7 +308,7 @@ def personal_data_for_people(data: dict[str, Any]) -> dict[str, Any]:
                 "record": record(tracked, e["model"]),
                 "object_id": e["object_id"],
                 "event": _event_label(e["label"]),
-                "by": e.get("by") or EMPTY,
+                "by": who(e.get("by")),
                 "action": e.get("action") or "",
                 "reason": e.get("reason") or "",
                 "fields": ", ".join(field_label(tracked, k) if tracked else k for k in changed),
@@ -291,7 +317,7 @@ def personal_data_for_people(data: dict[str, Any]) -> dict[str, Any]:
     return {
         "stakeholder_id": data["stakeholder_id"],
         "name": person["display_name"],
-        "exported_by": data["exported_by"],
+        "exported_by": who(data["exported_by"]),
         "exported_at": _when(data["exported_at"], with_time=True),
         "erased_at": _when(data["erased_at"], with_time=False) if data.get("erased_at") else None,
         "person": person_rows,
@@ -325,7 +351,7 @@ def personal_data_for_people(data: dict[str, Any]) -> dict[str, Any]:
                 "account": i["account"],
                 "classification": i["classification"],
                 "classification_label": field_value(Interaction, "classification", i["classification"]),
-                "logged_by": i["logged_by"],
+                "logged_by": who(i["logged_by"]),
             }
             for i in data["interactions"]
         ],
@@ -339,18 +365,18 @@ def personal_data_for_people(data: dict[str, Any]) -> dict[str, Any]:
                 "note": a["note"],
                 "effective_from": _when(a["effective_from"], with_time=False),
                 "superseded_at": _when(a["superseded_at"], with_time=False),
-                "recorded_by": a.get("recorded_by") or EMPTY,
+                "recorded_by": who(a.get("recorded_by")),
             }
             for a in rel.get("assessments", [])
         ],
         "owners": [
-            {"account": o["account"], "user": o["user"] or EMPTY, "since": field_value(Owner, "since", o["since"])}
+            {"account": o["account"], "user": who(o["user"]), "since": field_value(Owner, "since", o["since"])}
             for o in rel.get("owners", [])
         ],
         "strengths": [
             {
                 "account": x["account"],
-                "user": x["user"] or EMPTY,
+                "user": who(x["user"]),
                 "current": field_value(Strength, "current", x["current"]),
                 "desired": field_value(Strength, "desired", x["desired"]),
                 "note": x["note"],

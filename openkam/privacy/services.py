@@ -18,6 +18,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from openkam.core.audit import audit_action
 from openkam.core.errors import FieldError, RuleViolation, ValidationFailed
@@ -114,7 +115,8 @@ def retention_purge_start(*, actor: User) -> Job:
     require_admin(actor)
     days = settings_get().assessment_retention_days
     label = (
-        _("Assessment retention: older than %(d)d days") % {"d": days}
+        ngettext("Assessment retention: older than %(d)d day", "Assessment retention: older than %(d)d days", days)
+        % {"d": days}
         if days
         else _("Assessment retention (country rules only)")
     )

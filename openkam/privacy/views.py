@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from openkam.core.access import is_admin
@@ -152,7 +152,12 @@ def retention(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("Superseded assessments are now kept for %(d)s days.") % {"d": days}
+                ngettext(
+                    "Superseded assessments are now kept for %(d)s day.",
+                    "Superseded assessments are now kept for %(d)s days.",
+                    days,
+                )
+                % {"d": days}
                 if days
                 else _("Superseded assessments are now kept until deleted."),
             )

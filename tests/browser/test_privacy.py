@@ -24,6 +24,12 @@ def test_compliance_exports_and_erases(world: Any, page: Any, login: Any, tmp_pa
         actor=world.users["admin"], first_name="Ada", last_name="Chen", prefix="Dr.", credentials="MD",
         email="ada.chen@example.org", account=world.hospital, title="Chief of Cardiology",
     )  # fmt: skip
+    from openkam.relationships import services as rel
+
+    rel.strength_set(
+        actor=world.users["admin"], account_id=world.hospital.pk, stakeholder_id=person.pk,
+        user_id=world.users["msl"].pk, current=3, note="met at the congress",
+    )  # fmt: skip
     login("compliance")
     page.goto("/")
     page.get_by_role("link", name="Personal data").first.click()
@@ -42,6 +48,7 @@ def test_compliance_exports_and_erases(world: Any, page: Any, login: Any, tmp_pa
     expect(page.get_by_test_id("privacy-positions")).to_contain_text("Chief of Cardiology")
     expect(page.get_by_test_id("privacy-audit")).to_contain_text("Stakeholder")
     expect(page.get_by_test_id("privacy-audit")).not_to_contain_text("insert")
+    expect(page.get_by_test_id("privacy-relationship-counts")).to_contain_text("1 relationship strength,")
     page.get_by_test_id("export-pdf").click()
     expect(page.get_by_test_id("job")).to_have_attribute("data-status", "queued")
     job_execute(job_id=Job.objects.get(kind="privacy.export_pdf").pk)
@@ -53,6 +60,8 @@ def test_compliance_exports_and_erases(world: Any, page: Any, login: Any, tmp_pa
     info.value.save_as(pdf)
     text = pdf_text(pdf)
     assert "ada.chen@example.org" in text and "Privacy restricted" in text and "privacy_restricted" not in text
+    expect(page.get_by_test_id("job")).not_to_contain_text("Rendering the PDF")  # a done job: no stale message
+    assert "Mia Msl" in text  # our person by name, not the username "msl"
     out = Path("var/screenshots")
     out.mkdir(parents=True, exist_ok=True)
     for i, png in enumerate(pdf_to_pngs(pdf, tmp_path, dpi=60, first=1, last=2)):

@@ -98,7 +98,8 @@ def test_json_export_keeps_stable_field_names(person: Any, world: Any) -> None:
     with translation.override("de"):
         data = selectors.stakeholder_personal_data(actor=world.users["compliance"], stakeholder_id=person.pk)
     assert set(data) == {"exported_at", "exported_by", "stakeholder_id", "erased_at", "person", "consent",
-                         "positions", "committee_seats", "interactions", "relationships", "audit_events"}  # fmt: skip
+                         "positions", "committee_seats", "interactions", "relationships", "audit_events",
+                         "users"}  # fmt: skip
     assert set(data["person"]) == {*selectors.PERSON_FIELDS, "display_name", "specialty", "created_at", "updated_at"}
     assert data["consent"] == {"consent_contact": True, "consent_email": True, "consent_date": "2025-03-01",
                                "do_not_contact": False, "privacy_restricted": False}  # fmt: skip
@@ -256,3 +257,83 @@ def test_pages(person: Any, world: Any, web: Any) -> None:
     assert 'data-testid="erased-banner"' in html and "ada.chen@example.org" not in html.split("audit")[0]
     assert web("kam").get("/privacy/").status_code == 403
     assert web("kam").get(f"/privacy/stakeholders/{person.pk}/").status_code == 403
+
+
+# --- review item 16: our people by name, plurals, the finished job card --------------------------------------
+def test_export_names_our_people_by_full_name(person: Any, world: Any) -> None:
+    """The PDF and page show "Kim Kam", not the username "kam"; the username only when there is no name."""
+    kam, msl = world.users["kam"], world.users["msl"]
+    msl.first_name = msl.last_name = ""
+    msl.save(update_fields=["first_name", "last_name"])
+    data = selectors.stakeholder_personal_data(actor=world.users["compliance"], stakeholder_id=person.pk)
+    assert data["relationships"]["strengths"][0]["user"] == "kam"  # the JSON keeps the stable reference
+    assert data["users"]["kam"] == "Kim Kam" and data["users"]["msl"] == "msl"
+    v = selectors.personal_data_for_people(data)
+    assert [x["user"] for x in v["strengths"]] == ["Kim Kam"]
+    assert {i["subject"]: i["logged_by"] for i in v["interactions"]} == {
+        "Commercial visit": "Kim Kam",
+        "Medical exchange": "msl",
+    }
+    assert v["exported_by"] == world.users["compliance"].get_full_name()
+    assert v["assessments"][0]["recorded_by"] == world.users["admin"].get_full_name()
+    assert "admin" not in {e["by"] for e in v["audit_events"]}
+    assert kam.get_full_name() == "Kim Kam"
+
+
+def test_pdf_names_our_people(person: Any, world: Any, tmp_path: Any) -> None:
+    job = job_execute(
+        job_id=services.privacy_export_pdf_start(actor=world.users["compliance"], stakeholder_id=person.pk).pk
+    )
+    assert job.status == JobStatus.DONE
+    pdf = tmp_path / "export.pdf"
+    pdf.write_bytes(bytes(job.result))
+    text = " ".join(pdf_text(pdf).split())
+    assert "Kim Kam" in text and "Mia Msl" in text
+    assert world.users["compliance"].get_full_name() in text  # "exported by …"
+
+
+def test_page_counts_relationships_in_singular_and_plural(person: Any, world: Any, web: Any) -> None:
+    html = web("compliance").get(f"/privacy/stakeholders/{person.pk}/").content.decode()
+    counts = " ".join(
+        visible_text(html.split('data-testid="privacy-relationship-counts">', 1)[1].split("</span>")[0]).split()
+    )
+    assert counts == "1 assessment version, 1 relationship strength, 0 influence links."
+    assert f"<td>{world.users['admin'].get_full_name()}</td>" in html
+
+
+def test_a_done_job_card_shows_no_stale_progress_message(person: Any, world: Any, web: Any) -> None:
+    compliance = world.users["compliance"]
+    job = job_execute(job_id=services.privacy_export_pdf_start(actor=compliance, stakeholder_id=person.pk).pk)
+    assert job.message == "Rendering the PDF"  # the last progress reported (kept in the record)
+    html = web("compliance").get(f"/me/jobs/{job.pk}/").content.decode()
+    assert 'data-status="done"' in html and "Rendering the PDF" not in html and "2 / 2" not in html
+    assert 'data-testid="job-progress"' not in html
+
+
+def test_a_done_job_card_shows_the_outcome_and_plurals(person: Any, world: Any, web: Any) -> None:
+    admin = world.users["admin"]
+    services.retention_set(actor=admin, days=1, reason="policy")
+    job = job_execute(job_id=services.retention_purge_start(actor=admin).pk)
+    assert job.label == "Assessment retention: older than 1 day"
+    assert job.summary["outcome"] == "0 assessment versions deleted"
+    html = web("admin").get(f"/me/jobs/{job.pk}/").content.decode()
+    assert 'data-testid="job-outcome"' in html and "0 assessment versions deleted" in html
+    assert "Kept for <strong>1</strong> day." in web("admin").get("/privacy/").content.decode()
+
+
+def test_a_failed_job_keeps_how_far_it_got_a_cancelled_one_shows_none(world: Any, web: Any) -> None:
+    from openkam.core.models import Job
+
+    compliance = world.users["compliance"]
+    failed = Job.objects.create(
+        kind="privacy.export_pdf", label="PDF", requested_by=compliance, status=JobStatus.FAILED,
+        done=1, total=2, message="Rendering the PDF", error="Boom.",
+    )  # fmt: skip
+    cancelled = Job.objects.create(
+        kind="privacy.export_pdf", label="PDF", requested_by=compliance, status=JobStatus.CANCELLED,
+        message="Collecting the data",
+    )  # fmt: skip
+    html = web("compliance").get(f"/me/jobs/{failed.pk}/").content.decode()
+    assert "1 / 2 · Rendering the PDF" in html and "Boom." in html
+    html = web("compliance").get(f"/me/jobs/{cancelled.pk}/").content.decode()
+    assert "Collecting the data" not in html and 'data-testid="job-progress"' not in html
