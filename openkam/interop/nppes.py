@@ -232,8 +232,20 @@ def _decode(data: bytes | str | dict[str, Any] | list[Any]) -> Any:
         return json.loads(data)
     except json.JSONDecodeError as exc:
         raise NppesError(
-            f"The file is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.", code="nppes_not_json"
+            f"The file is not valid JSON: {json_problem(exc.msg)} at line {exc.lineno}, column {exc.colno}.",
+            code="nppes_not_json",
         ) from None
+
+
+def json_problem(msg: str) -> str:
+    """The JSON decoder's complaint as part of a sentence: ``Unterminated string starting at`` → ``unterminated
+    string`` (its messages end in “at”/“starting at”, which the sentence adds with the line and column)."""
+    text = msg.strip().rstrip(":").strip()
+    for tail in (" starting at", " at"):
+        if text.endswith(tail):
+            text = text[: -len(tail)]
+            break
+    return text[:1].lower() + text[1:] if text else "malformed"
 
 
 def _parse_one(doc: Any, at: str, batch: NppesBatch) -> None:

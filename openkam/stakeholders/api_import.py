@@ -53,6 +53,11 @@ class RowOut(Schema):
     changes: list[NppesChangeOut]
     existing_id: int | None = Field(None, description="The stakeholder or account id when it exists.")
     specialty: str = Field(..., description="Person: NUCC specialty; organisation: account type.")
+    skip: str = Field(
+        "",
+        description="Why a skipped row is skipped: deactivated | erased | not_visible | up_to_date | needs_account "
+        "(a new person and no account_id for new people); empty for create and update.",
+    )
 
 
 class NppesPreviewOut(Schema):
@@ -61,6 +66,9 @@ class NppesPreviewOut(Schema):
     skipped: int
     people: int
     organisations: int
+    people_need_account: int = Field(
+        ..., description="New people skipped only because no account_id was given: send one to create them."
+    )
     account_id: int | None
     parent_id: int | None
     rows: list[RowOut]

@@ -30,6 +30,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from openkam.accounts import services as account_services
 from openkam.accounts.models import Account, AccountType
@@ -100,6 +101,7 @@ class Row:
     changes: list[Change] = field(default_factory=list)
     existing_id: int | None = None
     specialty: str = ""  # person: NUCC display name; organisation: account type label
+    skip: str = ""  # why it is skipped: deactivated | erased | not_visible | up_to_date | needs_account
     values: dict[str, Any] = field(default_factory=dict, repr=False)  # the fields to write
 
 
@@ -134,6 +136,11 @@ class ImportPlan:
         return sum(1 for r in self.rows if r.entity == ORGANISATION)
 
     @property
+    def people_need_account(self) -> int:
+        """New people skipped only because no account for new people was chosen."""
+        return sum(1 for r in self.rows if r.skip == "needs_account")
+
+    @property
     def has_work(self) -> bool:
         return any(r.action != SKIP for r in self.rows)
 
@@ -144,6 +151,7 @@ class ImportPlan:
             "skipped": self.skipped,
             "people": self.people,
             "organisations": self.organisations,
+            "people_need_account": self.people_need_account,
             "account_id": self.account.pk if self.account else None,
             "parent_id": self.parent.pk if self.parent else None,
         }
@@ -325,16 +333,19 @@ def _plan_person(
     )
     if not p.is_active:
         row.reason = _("Deactivated in the NPI Registry.")
+        row.skip = "deactivated"
         return row
     values = _person_values(p, specialty)
     if existing is not None:
         row.existing_id = existing.pk
         if existing.erased_at is not None:
             row.reason = _("This person's data was erased on request; they are not imported again.")
+            row.skip = "erased"
             return row
         if existing.pk not in visible:
             row.existing_id = None
             row.reason = _("Already in OpenKAM at accounts you cannot see; ask an administrator.")
+            row.skip = "not_visible"
             return row
         current = {k: getattr(existing, k) for k in values}
         if specialty is None:  # an unknown taxonomy never clears a specialty someone chose
@@ -345,6 +356,7 @@ def _plan_person(
         row.changes = _diff(current, values, _PERSON_LABELS)
         if not row.changes:
             row.reason = _("Already up to date.")
+            row.skip = "up_to_date"
             return row
         row.action = UPDATE
         row.values = {c.field: values[c.field] for c in row.changes}
@@ -352,6 +364,7 @@ def _plan_person(
         return row
     if account is None:
         row.reason = _("New person: choose the account where new people get their position.")
+        row.skip = "needs_account"
         return row
     kind = (
         _KIND_BY_GROUPING.get(specialty.grouping, StakeholderKind.OTHER_HCP) if specialty else StakeholderKind.OTHER_HCP
@@ -389,6 +402,7 @@ def _plan_org(
     )
     if not o.is_active:
         row.reason = _("Deactivated in the NPI Registry.")
+        row.skip = "deactivated"
         return row
     values = _org_values(o)
     if existing is not None:
@@ -398,10 +412,12 @@ def _plan_org(
         if existing.pk not in visible:
             row.existing_id = None
             row.reason = _("Already in OpenKAM outside your accounts; ask an administrator.")
+            row.skip = "not_visible"
             return row
         row.changes = _diff({k: getattr(existing, k) for k in values}, values, _ORG_LABELS)
         if not row.changes:
             row.reason = _("Already up to date.")
+            row.skip = "up_to_date"
             return row
         row.action = UPDATE
         row.values = {c.field: values[c.field] for c in row.changes}
@@ -529,7 +545,9 @@ def nppes_import_start(
             code="nppes_nothing_to_do",
         )
     document = nppes_document(payload)
-    label = _("NPPES import: %(n)d providers") % {"n": len(plan.rows)}
+    label = ngettext("NPPES import: %(n)d provider", "NPPES import: %(n)d providers", len(plan.rows)) % {
+        "n": len(plan.rows)
+    }
     if filename:
         label = f"{label} ({filename[:80]})"
     return job_start(

@@ -21,9 +21,10 @@ def nppes_import(job: Job, progress: Progress) -> JobResult:
         parent_id=params.get("parent_id"),
         reason=params.get("reason", ""),
     )
-    progress(
-        plan.created + plan.updated,
-        plan.created + plan.updated,
-        _("Created %(c)d, updated %(u)d, skipped %(s)d") % {"c": plan.created, "u": plan.updated, "s": plan.skipped},
-    )
-    return JobResult(summary=plan.as_dict())
+    outcome = _("Created %(c)d, updated %(u)d, skipped %(s)d") % {
+        "c": plan.created,
+        "u": plan.updated,
+        "s": plan.skipped,
+    }
+    progress(plan.created + plan.updated, plan.created + plan.updated, outcome)
+    return JobResult(summary={**plan.as_dict(), "outcome": outcome})

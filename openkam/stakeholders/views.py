@@ -19,6 +19,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
 from openkam.accounts.models import Account
@@ -510,7 +511,7 @@ def options(request: HttpRequest, kind: str) -> HttpResponse:
         elif total > PICKER_LIMIT:
             empty = _("— %(n)s matches, first %(limit)s shown —") % {"n": total, "limit": PICKER_LIMIT}
         else:
-            empty = _("— %(n)s matches —") % {"n": total}
+            empty = ngettext("— %(n)s match —", "— %(n)s matches —", total) % {"n": total}
     return render(
         request,
         "stakeholders/components/options.html",

@@ -1,7 +1,8 @@
 """NPPES import page: upload an NPI Registry answer, see the dry run, import it all or nothing (a job).
 
 The uploaded answer is kept in the user's session between the preview and the import (under a random token),
-so the import carries out exactly the file that was previewed.
+so the import carries out exactly the file that was previewed. A new preview without a new file (e.g. after
+choosing the account for new people) uses the kept file: the form sends the token, never a path or the data.
 """
 
 from __future__ import annotations
@@ -113,23 +114,32 @@ def nppes_import(request: HttpRequest) -> HttpResponse:
                 context.update(job=job, filename=stored.get("filename", ""))
             else:
                 upload = form.cleaned_data["file"]
+                stored = request.session.get(_SESSION_KEY) or {}
                 if upload is None:
-                    raise ValidationFailed(_("Choose the JSON file to import."), field="file", code="required")
-                if upload.size > MAX_BYTES:
-                    raise ValidationFailed(
-                        _("The file is larger than %(n)d MB.") % {"n": MAX_BYTES // (1024 * 1024)},
-                        field="file",
-                        code="nppes_too_large",
-                    )
-                data = upload.read()
-                plan = importers.nppes_import_preview(actor=actor, payload=data, **ids)
-                token = secrets.token_urlsafe(16)
-                request.session[_SESSION_KEY] = {
-                    "token": token,
-                    "document": importers.nppes_document(data),
-                    "filename": upload.name[:200],
-                }
-                context.update(plan=plan, token=token, filename=upload.name)
+                    token = request.POST.get("token") or ""
+                    if not token or not stored or not secrets.compare_digest(str(stored.get("token")), token):
+                        raise ValidationFailed(_("Choose the JSON file to import."), field="file", code="required")
+                    # a new preview of the kept file (other account or parent): no need to upload it again
+                    filename = stored.get("filename", "")
+                    context.update(token=token, filename=filename, kept=True)
+                    plan = importers.nppes_import_preview(actor=actor, payload=stored["document"], **ids)
+                    context.update(plan=plan)
+                else:
+                    if upload.size > MAX_BYTES:
+                        raise ValidationFailed(
+                            _("The file is larger than %(n)d MB.") % {"n": MAX_BYTES // (1024 * 1024)},
+                            field="file",
+                            code="nppes_too_large",
+                        )
+                    data = upload.read()
+                    plan = importers.nppes_import_preview(actor=actor, payload=data, **ids)
+                    token = secrets.token_urlsafe(16)
+                    request.session[_SESSION_KEY] = {
+                        "token": token,
+                        "document": importers.nppes_document(data),
+                        "filename": upload.name[:200],
+                    }
+                    context.update(plan=plan, token=token, filename=upload.name)
         except DomainError as exc:
             apply_domain_error(form, exc)
     return render(request, "stakeholders/nppes_import.html", context)

@@ -290,3 +290,74 @@ def test_page_shows_file_errors_next_to_the_field(world: Any, web: Any) -> None:
     assert 'data-testid="error-file"' in html and "not valid JSON" in html
     assert web("msl").get("/stakeholders/import/nppes/").status_code == 403
     assert web("compliance").get("/stakeholders/import/nppes/").status_code == 403
+
+
+# --- review item 11: no account chosen, preview again without uploading again, plurals, JSON errors ----------
+def test_preview_says_why_new_people_are_skipped_and_previews_again_with_the_kept_file(world: Any, web: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = web("admin")
+    upload = SimpleUploadedFile("oncology.json", raw("api-f62abe.json"), content_type="application/json")
+    resp = client.post("/stakeholders/import/nppes/", {"step": "preview", "file": upload})
+    html = resp.content.decode()
+    assert resp.context["plan"].people_need_account == 5 and 'data-testid="nppes-needs-account"' in html
+    assert "5 new people are skipped: no account for new people was chosen." in html
+    assert 'data-testid="nppes-kept-file"' in html and "oncology.json" in html
+    token = resp.context["token"]
+    assert f'<input type="hidden" name="token" value="{token}">' in html.split('data-testid="nppes-upload-form"')[1]
+    # choose the account and preview again — no file sent: the kept one is used
+    resp = client.post("/stakeholders/import/nppes/", {"step": "preview", "token": token, "account": world.hospital.pk})
+    html = resp.content.decode()
+    assert resp.context["plan"].created == 5 and 'data-testid="nppes-needs-account"' not in html
+    assert "Choose the JSON file" not in html and "Preview of oncology.json" in html
+    resp = client.post("/stakeholders/import/nppes/", {"step": "apply", "token": resp.context["token"],
+                                                        "account": world.hospital.pk})  # fmt: skip
+    job = job_execute(job_id=resp.context["job"].pk)
+    assert job.status == JobStatus.DONE and Stakeholder.objects.count() == 5
+    assert job.label == "NPPES import: 5 providers (oncology.json)" and job.summary["outcome"].startswith("Created 5")
+
+
+def test_a_preview_again_needs_the_sessions_token(world: Any, web: Any) -> None:
+    """A token that is not this session's (or none) never reads a kept file: the file is asked for again."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    admin = web("admin")
+    upload = SimpleUploadedFile("oncology.json", raw("api-f62abe.json"), content_type="application/json")
+    token = admin.post("/stakeholders/import/nppes/", {"step": "preview", "file": upload}).context["token"]
+    for client, sent in ((web("kam"), token), (admin, "forged"), (admin, "")):
+        resp = client.post("/stakeholders/import/nppes/", {"step": "preview", "token": sent})
+        html = resp.content.decode()
+        assert "Choose the JSON file to import." in html and "plan" not in resp.context
+
+
+def test_one_new_person_in_singular(world: Any, web: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("one.json", raw("api-b2f594.json"), content_type="application/json")
+    html = web("kam").post("/stakeholders/import/nppes/", {"step": "preview", "file": upload}).content.decode()
+    assert "1 new person is skipped: no account for new people was chosen." in html
+    assert "1 person, 0 organisations" in html
+
+
+def test_api_preview_names_the_skip_and_the_people_waiting_for_an_account(world: Any, api: Any) -> None:
+    status, body = api("kam").post("stakeholders/nppes/preview", {"payload": doc("api-b2f594.json")})
+    assert status == 200 and body["people_need_account"] == 1 and body["rows"][0]["skip"] == "needs_account"
+    status, body = api("kam").post(
+        "stakeholders/nppes/preview", {"payload": doc("api-b2f594.json"), "account_id": world.hospital.pk}
+    )
+    assert status == 200 and body["people_need_account"] == 0 and body["rows"][0]["skip"] == ""
+
+
+def test_malformed_json_gets_a_clean_message(world: Any) -> None:
+    with pytest.raises(ValidationFailed) as exc:
+        importers.nppes_import_preview(actor=world.users["kam"], payload=b'{"a": "bc')
+    assert exc.value.message == "The file is not valid JSON: unterminated string at line 1, column 7."
+    with pytest.raises(ValidationFailed) as exc:
+        importers.nppes_import_preview(actor=world.users["kam"], payload=b"[1,]")
+    assert exc.value.message == "The file is not valid JSON: expecting value at line 1, column 4."
+
+
+def test_the_account_picker_counts_in_singular(world: Any, web: Any) -> None:
+    name = world.hospital.name
+    html = web("kam").get("/stakeholders/options/account/", {"q": name}).content.decode()
+    assert "— 1 match —" in html and "1 matches" not in html
