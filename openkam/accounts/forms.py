@@ -91,7 +91,7 @@ def _set_choices(form: forms.BaseForm, name: str, choices: list[Any]) -> None:
 
 
 def account_choices(accounts: list[Any]) -> list[tuple[Any, str]]:
-    return [*_BLANK, *((a.pk, f"{a.name} · {a.get_type_display()}") for a in accounts)]
+    return [*_BLANK, *((a.pk, f"{a.qualified_name} · {a.get_type_display()}") for a in accounts)]
 
 
 class AccountFilterForm(forms.Form):

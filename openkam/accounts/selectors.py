@@ -389,9 +389,11 @@ def account_picker(
         qs = qs.filter(Q(name__icontains=q) | Q(city__icontains=q) | Q(ccn__istartswith=q) | Q(npi__startswith=q))
     if exclude_subtree_of and valid_id(exclude_subtree_of):
         qs = qs.exclude(pk=exclude_subtree_of).exclude(ancestors__contains=[exclude_subtree_of])
-    qs = qs.only("pk", "name", "type", "city", "state").order_by("name", "pk")
+    # parent and its name: a department or clinic is shown with its hospital (``qualified_name``), no query per row
+    fields = ("pk", "name", "type", "city", "state", "parent")
+    qs = qs.only(*fields).annotate(parent_name=F("parent__name")).order_by("name", "pk")
     if include_id and valid_id(include_id):
-        chosen = scope.filter(pk=include_id).only("pk", "name", "type", "city", "state")
+        chosen = scope.filter(pk=include_id).only(*fields).annotate(parent_name=F("parent__name"))
         return list((chosen.union(qs[:limit], all=False)).order_by("name", "pk"))
     return list(qs[:limit])
 

@@ -38,7 +38,7 @@ from openkam.core.selectors import object_history, object_history_many, user_lis
 from openkam.core.ui import paginate
 from openkam.plans.selectors import plan_list
 from openkam.stakeholders import selectors as stakeholder_selectors
-from openkam.stakeholders.selectors import account_positions, account_positions_first
+from openkam.stakeholders.selectors import account_positions, account_positions_first, can_see_judgements
 
 # Plans still being worked (everything but closed), in lifecycle order.
 OPEN_PLAN_STATUSES = ("draft", "in_review", "approved", "active")
@@ -273,6 +273,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "positions": positions,
         "positions_total": positions_total,
         "positions_more": positions_more,
+        "judgements": can_see_judgements(actor),  # the "Role in decision" column: a commercial judgement
         "plans": plans,
         "stale_plans": sum(1 for p in plans if getattr(p, "is_stale", False)),  # plan rot, flagged on the card
         "interactions": list(account_interactions_latest(actor=actor, account=account, limit=INTERACTIONS_SHOWN)),
@@ -302,6 +303,7 @@ def account_positions_more(request: HttpRequest, pk: int) -> HttpResponse:
         "positions": positions,
         "positions_more": _more_positions(account, shown=offset + len(positions), total=total),
         "positions_total": total,
+        "judgements": can_see_judgements(actor),
         "offset": offset,
     }
     template = "accounts/_position_rows.html" if getattr(request, "htmx", False) else "accounts/positions.html"

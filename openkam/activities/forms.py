@@ -51,7 +51,7 @@ def stakeholder_options(positions: Any) -> list[StakeholderOption]:
             pk=p.stakeholder_id,
             name=p.stakeholder.display_name,
             title=p.title,
-            account=p.account.name,
+            account=p.account.qualified_name,
             current=bool(p.is_current),
             until=p.valid_to,
             may_contact=(
@@ -91,8 +91,9 @@ def plan_link_choices(tactics: Any) -> list[tuple[str, Any]]:
 
 
 def account_label(account: Any) -> str:
-    """As ``stakeholders:options`` names accounts: indented by depth under the accounts above them."""
-    return f"{'— ' * account.depth}{account.name}"
+    """As ``stakeholders:options`` names accounts: a department or clinic with its hospital (“Emergency
+    Medicine · Mount Sinai West”); load ``parent`` with the rows."""
+    return str(account.qualified_name)
 
 
 def person_label(user: Any) -> str:
@@ -236,7 +237,7 @@ class InteractionFilterForm(forms.Form):
 
     def __init__(self, *args: Any, accounts: Any = (), classifications: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _choice(self, "account").choices = [("", _("All my accounts"))] + [(a.pk, a.name) for a in accounts]
+        _choice(self, "account").choices = [("", _("All my accounts"))] + [(a.pk, account_label(a)) for a in accounts]
         _choice(self, "channel").choices = [
             ("", _("Any channel")),
             (_("Kinds"), self.KIND_CHOICES),

@@ -50,7 +50,7 @@ def visible_tactics(*, actor: User) -> QuerySet[Tactic]:
 def _with_details(qs: QuerySet[Interaction], actor: User) -> QuerySet[Interaction]:
     """Everything a list row or the detail page shows, in a constant number of queries."""
     return (
-        qs.select_related("account", "created_by", "tactic__objective", "action")
+        qs.select_related("account__parent", "created_by", "tactic__objective", "action")
         .prefetch_related(
             Prefetch("stakeholders", queryset=Stakeholder.objects.order_by("last_name", "first_name")),
             Prefetch("participants", queryset=User.objects.order_by("last_name", "first_name", "username")),

@@ -48,7 +48,7 @@ def _forbidden(request: HttpRequest) -> HttpResponse:
 
 
 def _accounts(actor: User) -> list[Account]:
-    return list(account_scope(actor=actor).order_by("name", "pk")[:ACCOUNT_CHOICES_LIMIT])
+    return list(account_scope(actor=actor).select_related("parent").order_by("name", "pk")[:ACCOUNT_CHOICES_LIMIT])
 
 
 def _account_or_none(actor: User, raw: Any) -> Account | None:
@@ -106,7 +106,7 @@ def interaction_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _account_options(actor: User, account: Account | None) -> list[Account]:
     """The account select before any search: the chosen account, then the first accounts of the book in tree
     order (as ``stakeholders:options`` lists them)."""
-    rows = list(account_scope(actor=actor).order_by("ancestors", "name")[:PICKER_PAGE])
+    rows = list(account_scope(actor=actor).select_related("parent").order_by("ancestors", "name")[:PICKER_PAGE])
     if account is not None and all(a.pk != account.pk for a in rows):
         rows.insert(0, account)
     return rows
@@ -143,6 +143,17 @@ def _form(
     )
 
 
+def _preselect_stakeholder(form: InteractionForm, value: str | None) -> None:
+    """``?stakeholder=<id>`` (e.g. a coverage finding's "Log or plan a contact"): tick that person when they
+    are one the form offers — a person with a position at the chosen account or below it, so visible to the
+    actor — and who may be contacted. Anyone else (another account, out of scope, do not contact, not a number)
+    is ignored."""
+    if not value or not value.isdigit() or len(value) > 18:
+        return
+    if any(o.pk == int(value) and o.may_contact for o in form.stakeholder_options):
+        form.initial["stakeholders"] = [int(value)]
+
+
 def _apply_error(form: InteractionForm, exc: DomainError) -> None:
     """Service errors on ``tactic``/``action`` belong to the form's single plan-work picker."""
     exc.errors = [
@@ -170,6 +181,8 @@ def interaction_create(request: HttpRequest) -> HttpResponse:
         "account": account.pk if account else None,
     }
     form = _form(request, actor, account, data=request.POST or None, initial=initial)
+    if request.method == "GET":
+        _preselect_stakeholder(form, request.GET.get("stakeholder"))
     if request.method == "POST" and form.is_valid():
         try:
             interaction = services.interaction_create(actor=actor, **form.service_kwargs())

@@ -18,6 +18,19 @@ from openkam.stakeholders.models import CommitteeKind, CommitteeRole, CommitteeS
 
 router = Router(tags=["stakeholders"])
 
+_ROLE_IN = "A commercial judgement: readers who may not see judgements (medical) may only send `unknown` (else 403)"
+_ROLE_DOC = "The decision role — a commercial judgement: null for readers who may not see judgements (medical)"
+
+
+def _role_for_reader(obj: Any, context: Any) -> str | None:
+    """The position's decision role, or None when the caller may not see commercial judgements."""
+    request = (context or {}).get("request")
+    user = getattr(request, "user", None)
+    if user is None or not selectors.can_see_judgements(user):
+        return None
+    return str(obj.role_in_decision)
+
+
 READ = {404: ErrorOut}
 WRITE = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
@@ -99,7 +112,7 @@ class StakeholderCreateIn(_StakeholderFields):
     last_name: str = Field(max_length=100)
     account: int = Field(description="Account of the first position (it must be visible to you)")
     title: str = Field(max_length=200, description="Title of the first position")
-    role_in_decision: DecisionRole = DecisionRole.UNKNOWN
+    role_in_decision: DecisionRole = Field(DecisionRole.UNKNOWN, description=_ROLE_IN)
     valid_from: dt.date | None = Field(None, description="Start of the first position (default: today)")
     committee: int | None = None
     reason: str = ""
@@ -141,7 +154,7 @@ class PositionOut(Schema):
     committee_id: int | None
     committee_name: str | None
     title: str
-    role_in_decision: DecisionRole
+    role_in_decision: DecisionRole | None = Field(None, description=_ROLE_DOC)
     is_primary: bool
     valid_from: dt.date
     valid_to: dt.date | None
@@ -164,12 +177,16 @@ class PositionOut(Schema):
     def resolve_vacated_since(obj: Any) -> dt.date | None:
         return None if obj.is_current else obj.valid_to
 
+    @staticmethod
+    def resolve_role_in_decision(obj: Any, context: Any) -> str | None:
+        return _role_for_reader(obj, context)
+
 
 class PositionIn(Schema):
     stakeholder: int
     account: int
     title: str = Field(max_length=200)
-    role_in_decision: DecisionRole = DecisionRole.UNKNOWN
+    role_in_decision: DecisionRole = Field(DecisionRole.UNKNOWN, description=_ROLE_IN)
     committee: int | None = None
     is_primary: bool = False
     valid_from: dt.date | None = Field(None, description="Default: today")
@@ -179,7 +196,7 @@ class PositionIn(Schema):
 
 class PositionPatchIn(Schema):
     title: str | None = Field(None, max_length=200)
-    role_in_decision: DecisionRole | None = None
+    role_in_decision: DecisionRole | None = Field(None, description=_ROLE_IN)
     committee: int | None = None
     is_primary: bool | None = None
     valid_from: dt.date | None = None
@@ -255,7 +272,7 @@ class SeatOut(Schema):
     account_name: str
     title: str
     committee_role: CommitteeRole
-    role_in_decision: DecisionRole
+    role_in_decision: DecisionRole | None = Field(None, description=_ROLE_DOC)
     valid_from: dt.date
     valid_to: dt.date | None
     is_current: bool
@@ -272,6 +289,10 @@ class SeatOut(Schema):
     def resolve_committee_role(obj: Any) -> str:
         return obj.committee_role or CommitteeRole.MEMBER
 
+    @staticmethod
+    def resolve_role_in_decision(obj: Any, context: Any) -> str | None:
+        return _role_for_reader(obj, context)
+
 
 class SeatIn(Schema):
     stakeholder: int
@@ -281,7 +302,7 @@ class SeatIn(Schema):
         "account the committee decides for",
     )
     committee_role: CommitteeRole = CommitteeRole.MEMBER
-    role_in_decision: DecisionRole = DecisionRole.UNKNOWN
+    role_in_decision: DecisionRole = Field(DecisionRole.UNKNOWN, description=_ROLE_IN)
     title: str = Field("", max_length=200, description="Default: “<role>, <committee>”")
     valid_from: dt.date | None = Field(None, description="Default: today")
     valid_to: dt.date | None = None
@@ -290,7 +311,7 @@ class SeatIn(Schema):
 
 class SeatPatchIn(Schema):
     committee_role: CommitteeRole | None = None
-    role_in_decision: DecisionRole | None = None
+    role_in_decision: DecisionRole | None = Field(None, description=_ROLE_IN)
     title: str | None = Field(None, max_length=200)
     valid_from: dt.date | None = None
     valid_to: dt.date | None = None

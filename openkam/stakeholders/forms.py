@@ -35,7 +35,9 @@ PICKER_LIMIT = 50
 
 
 def account_label(account: Account) -> str:
-    return f"{'— ' * account.depth}{account.name}"
+    """An account as a picker names it: a department or clinic with its hospital (“Emergency Medicine · Mount
+    Sinai West”). Load ``parent`` with the rows (``select_related("parent")``)."""
+    return account.qualified_name
 
 
 def limit_choices(field: forms.ModelChoiceField, rows: QuerySet[Any], selected: Any, label: Any = str) -> None:
@@ -51,6 +53,12 @@ def limit_choices(field: forms.ModelChoiceField, rows: QuerySet[Any], selected: 
         if str(row.pk) not in seen:
             choices.append((row.pk, label(row)))
     field.widget.choices = choices
+
+
+def _drop_judgements(form: forms.Form, actor: User) -> None:
+    """Readers who may not see commercial judgements (medical) record positions without a decision role."""
+    if not selectors.can_see_judgements(actor):
+        form.fields.pop("role_in_decision", None)
 
 
 class PickerSelect(forms.Select):
@@ -127,7 +135,7 @@ class StakeholderForm(BootstrapFormMixin, forms.Form):
 def _account_field(actor: User, fixed: Account | None) -> forms.ModelChoiceField:
     field = forms.ModelChoiceField(
         label=_("Account"),
-        queryset=account_scope(actor=actor),
+        queryset=account_scope(actor=actor).select_related("parent"),
         empty_label=_("— choose an account —"),
         widget=forms.HiddenInput() if fixed else PickerSelect("account", _("Search your accounts…")),
     )
@@ -145,7 +153,8 @@ def _committee_field(actor: User, account: Account | None) -> forms.ModelChoiceF
         help_text=_("Optional: the decision-making unit this role sits on."),
     )
     rows = selectors.committee_choices(actor=actor, account=account) if account else Committee.objects.none()
-    field.widget.choices = [("", str(field.empty_label))] + [(c.pk, f"{c.name} · {c.account.name}") for c in rows]
+    labels = [(c.pk, f"{c.name} · {c.account.qualified_name}") for c in rows]
+    field.widget.choices = [("", str(field.empty_label)), *labels]
     return field
 
 
@@ -171,7 +180,7 @@ class _PositionFields(forms.Form):
         acct_field = self.fields["account"]
         assert isinstance(acct_field, forms.ModelChoiceField)
         if not account:
-            rows = account_scope(actor=actor).order_by("ancestors", "name")
+            rows = account_scope(actor=actor).select_related("parent").order_by("ancestors", "name")
             limit_choices(acct_field, rows, chosen, account_label)
             acct_field.widget.attrs.update(
                 {
@@ -195,6 +204,7 @@ class NewStakeholderForm(StakeholderForm, _PositionFields):
     def __init__(self, *args: Any, actor: User, account: Account | None = None, **kwargs: Any) -> None:
         super().__init__(*args, actor=actor, **kwargs)
         self._setup_position(actor, account)
+        _drop_judgements(self, actor)
         for name in ("account", "committee"):
             widget = self.fields[name].widget
             if isinstance(widget, forms.Select):
@@ -204,7 +214,7 @@ class NewStakeholderForm(StakeholderForm, _PositionFields):
         return {
             "account": self.cleaned_data["account"],
             "title": self.cleaned_data["title"],
-            "role_in_decision": self.cleaned_data["role_in_decision"],
+            "role_in_decision": self.cleaned_data.get("role_in_decision") or DecisionRole.UNKNOWN,
             "valid_from": self.cleaned_data["valid_from"],
             "committee": self.cleaned_data.get("committee"),
         }
@@ -235,6 +245,7 @@ class PositionForm(BootstrapFormMixin, _PositionFields):
     ) -> None:
         super().__init__(*args, **kwargs)
         self._setup_position(actor, account)
+        _drop_judgements(self, actor)
         field = self.fields["stakeholder"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = selectors.stakeholder_scope(actor=actor)
@@ -268,6 +279,7 @@ class PositionEditForm(BootstrapFormMixin, forms.Form):
         self.fields["committee"] = _committee_field(actor, account)
         self.fields["committee"].widget.attrs["class"] = "form-select"
         self.order_fields(["title", "role_in_decision", "committee", "valid_from", "is_primary"])
+        _drop_judgements(self, actor)
 
 
 class PositionEndForm(BootstrapFormMixin, forms.Form):
@@ -325,6 +337,8 @@ class CommitteeMemberForm(BootstrapFormMixin, forms.Form):
                                          initial=DecisionRole.UNKNOWN)  # fmt: skip
     valid_from = forms.DateField(label=_("Seat from"), required=False, widget=forms.DateInput())
 
-    def __init__(self, *args: Any, candidates: list[tuple[int, str]], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, candidates: list[tuple[int, str]], judgements: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["position"].choices = [("", "—"), *candidates]  # type: ignore[attr-defined]
+        if not judgements:  # a decision role is a commercial judgement: medical seats people without one
+            del self.fields["role_in_decision"]

@@ -22,11 +22,11 @@ from django.db.models import (
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from openkam.accounts.models import Account
+from openkam.accounts.models import Account, qualified_name
 from openkam.accounts.selectors import account_scope, account_subtree
-from openkam.core.access import sees_all_accounts
+from openkam.core.access import sees_all_accounts, visible_classifications
 from openkam.core.errors import NotFound
-from openkam.core.models import User
+from openkam.core.models import Classification, User
 from openkam.stakeholders.models import (
     Committee,
     CommitteeScope,
@@ -35,6 +35,13 @@ from openkam.stakeholders.models import (
     Specialty,
     Stakeholder,
 )
+
+
+def can_see_judgements(actor: User) -> bool:
+    """Decision roles (and stances, influence...) are commercial judgements about people: only readers who see
+    commercial records see them (KAM, lead, market access, compliance, admin); medical users see the
+    organisation — people, positions, committees, seats — without them (docs/relationships.md)."""
+    return Classification.COMMERCIAL in visible_classifications(actor)
 
 
 def _current_q(prefix: str = "") -> Q:
@@ -53,7 +60,8 @@ def _visible_positions(actor: User) -> QuerySet[Position]:
 def _with_primary_position(qs: QuerySet[Stakeholder], actor: User) -> QuerySet[Stakeholder]:
     """Annotate the person's current primary position among those the actor may see (primary flag first,
     then the most recent start): ``primary_position_id``, ``primary_title``, ``primary_account_id``,
-    ``primary_account_name``. One subquery per column, so a page of people costs one query."""
+    ``primary_account_name`` (and ``primary_account_type`` / ``primary_account_parent_name`` for
+    :func:`primary_account_label`). One subquery per column, so a page of people costs one query."""
     best = (
         _visible_positions(actor)
         .filter(_current_q(), stakeholder=OuterRef("pk"))
@@ -64,6 +72,16 @@ def _with_primary_position(qs: QuerySet[Stakeholder], actor: User) -> QuerySet[S
         primary_title=Subquery(best.values("title")[:1]),
         primary_account_id=Subquery(best.values("account_id")[:1]),
         primary_account_name=Subquery(best.values("account__name")[:1]),
+        primary_account_type=Subquery(best.values("account__type")[:1]),
+        primary_account_parent_name=Subquery(best.values("account__parent__name")[:1]),
+    )
+
+
+def primary_account_label(person: Stakeholder) -> str:
+    """Where the person's primary position is, as lists name it (a department with its hospital)."""
+    name = getattr(person, "primary_account_name", None) or ""
+    return qualified_name(
+        name, getattr(person, "primary_account_type", "") or "", getattr(person, "primary_account_parent_name", None)
     )
 
 
@@ -122,7 +140,7 @@ def stakeholder_positions(*, actor: User, stakeholder: Stakeholder) -> QuerySet[
     return (
         _visible_positions(actor)
         .filter(stakeholder_id=stakeholder.pk)
-        .select_related("account", "committee")
+        .select_related("account__parent", "committee")
         .annotate(
             is_current=Case(When(_current_q(), then=Value(True)), default=Value(False), output_field=BooleanField())
         )
@@ -134,7 +152,7 @@ def position_get(*, actor: User, position_id: int) -> Position:
     """One position at a visible account, or NotFound."""
     p = (
         _visible_positions(actor)
-        .select_related("stakeholder", "account", "committee")
+        .select_related("stakeholder", "account__parent", "committee")
         .annotate(
             is_current=Case(When(_current_q(), then=Value(True)), default=Value(False), output_field=BooleanField())
         )
@@ -168,7 +186,7 @@ def _position_rows(qs: QuerySet[Position], account: Account) -> QuerySet[Positio
     """Person, specialty, account and committee joined; ``inherited`` / ``is_current``; own first, current
     first, then by account name and title."""
     return (
-        qs.select_related("stakeholder", "stakeholder__specialty", "account", "committee")
+        qs.select_related("stakeholder", "stakeholder__specialty", "account__parent", "committee")
         .annotate(
             inherited=Case(
                 When(account_id=account.pk, then=Value(False)), default=Value(True), output_field=BooleanField()
@@ -188,7 +206,7 @@ _POSITION_ROW_FIELDS = (
     "title", "role_in_decision", "is_primary", "valid_from", "valid_to", "account_id", "stakeholder_id",
     "committee_id", "stakeholder__prefix", "stakeholder__first_name", "stakeholder__last_name",
     "stakeholder__credentials", "stakeholder__specialty_id", "stakeholder__specialty__display_name",
-    "account__name", "account__type", "committee__name",
+    "account__name", "account__type", "account__parent", "account__parent__name", "committee__name",
 )  # fmt: skip
 
 
@@ -327,7 +345,7 @@ def committee_members(*, actor: User, committee: Committee, include_ended: bool 
         default=Value(2),
     )
     return (
-        qs.select_related("stakeholder", "account")
+        qs.select_related("stakeholder", "account__parent")
         .annotate(
             is_current=Case(When(_current_q(), then=Value(True)), default=Value(False), output_field=BooleanField()),
             role_order=role_order,
@@ -362,7 +380,7 @@ def committee_member_candidates(*, actor: User, committee: Committee, q: str = "
     for word in (q or "").split():
         qs = qs.filter(Q(stakeholder__first_name__icontains=word) | Q(stakeholder__last_name__icontains=word))
     rows = list(
-        qs.select_related("stakeholder", "account")
+        qs.select_related("stakeholder", "account__parent")
         .order_by("stakeholder__last_name", "stakeholder__first_name", "stakeholder_id", "-is_primary", "pk")
         .distinct("stakeholder__last_name", "stakeholder__first_name", "stakeholder_id")[:limit]
     )
@@ -375,7 +393,7 @@ def committee_choices(*, actor: User, account: Account) -> QuerySet[Committee]:
     return (
         _committee_scope(actor)
         .filter(account_id__in=[account.pk, *account.ancestors])
-        .select_related("account")
+        .select_related("account__parent")
         .order_by("account__depth", "name", "pk")
     )
 

@@ -23,7 +23,7 @@ from openkam.accounts.models import Account
 from openkam.accounts.selectors import account_get
 from openkam.core.access import require_write
 from openkam.core.audit import audit_action
-from openkam.core.errors import FieldError, NotFound, RuleViolation, ValidationFailed
+from openkam.core.errors import FieldError, NotFound, PermissionDenied, RuleViolation, ValidationFailed
 from openkam.core.models import User
 from openkam.core.validators import validate_npi
 from openkam.stakeholders.models import (
@@ -39,6 +39,7 @@ from openkam.stakeholders.models import (
     StakeholderKind,
 )
 from openkam.stakeholders.selectors import (
+    can_see_judgements,
     committee_decides_for,
     committee_get,
     committee_scope_text,
@@ -238,6 +239,17 @@ def _save_stakeholder(s: Stakeholder) -> None:
 
 
 # --- stakeholders -----------------------------------------------------------------------------------
+def _require_judgement_right(actor: User, role_in_decision: str | None) -> None:
+    """A decision role is a commercial judgement: a reader who may not see judgements (medical) records the
+    position without one (“unknown”); anything else is refused, naming the field."""
+    if role_in_decision and role_in_decision != DecisionRole.UNKNOWN and not can_see_judgements(actor):
+        raise PermissionDenied(
+            _("Your role may not record decision roles: they are commercial judgements about people."),
+            field="role_in_decision",
+            code="judgements_not_allowed",
+        )
+
+
 def stakeholder_create(
     *,
     actor: User,
@@ -254,6 +266,7 @@ def stakeholder_create(
     """Create a person together with their first (primary) position at a visible account — so the creator,
     and everyone on that account, can see them."""
     require_write(actor)
+    _require_judgement_right(actor, role_in_decision)
     _reject_unknown(fields, STAKEHOLDER_FIELDS - {"first_name", "last_name"})
     fields = _clean({"first_name": first_name, "last_name": last_name, **fields})
     errors: list[FieldError] = []
@@ -333,6 +346,7 @@ def position_add(
     """Give a visible person a (new) role at a visible account. With ``is_primary`` it becomes their primary
     position and the flag leaves their other current positions."""
     require_write(actor)
+    _require_judgement_right(actor, role_in_decision)
     s = stakeholder_get(actor=actor, stakeholder_id=_pk(stakeholder))
     acct = _account(actor, account)
     position = Position(
@@ -372,6 +386,10 @@ def position_update(*, actor: User, position: Position | int, reason: str = "", 
     require_write(actor)
     p = position_get(actor=actor, position_id=_pk(position))
     _reject_unknown(fields, POSITION_FIELDS)
+    if "role_in_decision" in fields and fields["role_in_decision"] != p.role_in_decision:
+        # changing (or clearing) a decision role one may not see is a judgement too
+        new_role = fields["role_in_decision"]
+        _require_judgement_right(actor, p.role_in_decision if new_role in ("", DecisionRole.UNKNOWN) else new_role)
     fields = _clean(fields)
     if "committee" in fields:
         fields["committee"] = _committee_for(actor, fields["committee"], p.account)

@@ -44,7 +44,7 @@ from openkam.stakeholders.forms import (
     StakeholderForm,
     account_label,
 )
-from openkam.stakeholders.models import Stakeholder, StakeholderKind
+from openkam.stakeholders.models import DecisionRole, Stakeholder, StakeholderKind
 
 HISTORY_LIMIT = 40
 
@@ -107,7 +107,9 @@ def stakeholder_list(request: HttpRequest) -> HttpResponse:
         messages.warning(request, _("That account is not on your book; showing everyone you can see."))
     people = selectors.stakeholder_list(actor=actor, q=q, specialty=specialty, kind=kind, account=account)
     page = paginate(request, people)
-    accounts = list(account_scope(actor=actor).order_by("ancestors", "name")[:500])
+    for p in page.object_list:
+        p.primary_account_label = selectors.primary_account_label(p)
+    accounts = list(account_scope(actor=actor).select_related("parent").order_by("ancestors", "name")[:500])
     if account is not None and account.pk not in {a.pk for a in accounts}:
         accounts.insert(0, account)
     return render(
@@ -140,7 +142,8 @@ def stakeholder_detail(request: HttpRequest, pk: int) -> HttpResponse:
     positions = list(selectors.stakeholder_positions(actor=actor, stakeholder=person))
     for p in positions:
         p.account_url = account_url(p.account_id)  # type: ignore[attr-defined]
-    history = _history(person, positions)
+    judgements = selectors.can_see_judgements(actor)
+    history = _history(person, positions, judgements=judgements)
     return render(
         request,
         "stakeholders/detail.html",
@@ -151,18 +154,37 @@ def stakeholder_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "history": history,
             "history_limit": HISTORY_LIMIT,
             "interactions": list(stakeholder_interactions(actor=actor, stakeholder=person, limit=INTERACTIONS_LIMIT)),
+            "primary_account_label": selectors.primary_account_label(person),
             "primary_account_url": account_url(person.primary_account_id) if person.primary_account_id else "",  # type: ignore[attr-defined]
             "can_write": can_write(actor),
+            "judgements": judgements,
             "end_form": PositionEndForm(),
         },
     )
 
 
-def _history(person: Stakeholder, positions: list[Any]) -> list[Any]:
-    """The latest changes to the person and to their (visible) positions, newest first."""
+# Fields of a position that are commercial judgements: left out of the history for readers who may not see them.
+JUDGEMENT_FIELDS = frozenset({"role_in_decision"})
+
+
+def _history(person: Stakeholder, positions: list[Any], *, judgements: bool = True) -> list[Any]:
+    """The latest changes to the person and to their (visible) positions, newest first. Without
+    ``judgements`` (medical) the decision role is left out of every change, and a change of nothing else is
+    not listed."""
     events = list(object_history(obj=person)[:HISTORY_LIMIT])
     if positions:
-        events += list(object_history_many(objs=positions)[:HISTORY_LIMIT])
+        position_events = list(object_history_many(objs=positions)[:HISTORY_LIMIT])
+        if not judgements:
+            kept = []
+            for e in position_events:
+                diff = e.pgh_diff
+                if diff:
+                    e.pgh_diff = {k: v for k, v in diff.items() if k not in JUDGEMENT_FIELDS}
+                    if not set(e.pgh_diff) - {"updated_at"}:
+                        continue
+                kept.append(e)
+            position_events = kept
+        events += position_events
     events.sort(key=lambda e: (e.pgh_created_at, e.pgh_id), reverse=True)
     return events[:HISTORY_LIMIT]
 
@@ -249,7 +271,7 @@ def position_add(request: HttpRequest) -> HttpResponse:
                 stakeholder=data["stakeholder"],
                 account=data["account"],
                 title=data["title"],
-                role_in_decision=data["role_in_decision"],
+                role_in_decision=data.get("role_in_decision") or DecisionRole.UNKNOWN,
                 committee=data.get("committee"),
                 valid_from=data["valid_from"],
                 is_primary=data["is_primary"],
@@ -265,7 +287,7 @@ def position_add(request: HttpRequest) -> HttpResponse:
                 % {
                     "name": position.stakeholder.display_name,
                     "title": position.title,
-                    "account": position.account.name,
+                    "account": position.account.qualified_name,
                 },
             )
             default = (
@@ -336,7 +358,7 @@ def position_end(request: HttpRequest, pk: int) -> HttpResponse:
                 _("%(title)s at %(account)s ended: the role shows as vacated from %(date)s.")
                 % {
                     "title": position.title,
-                    "account": position.account.name,
+                    "account": position.account.qualified_name,
                     "date": date_format(form.cleaned_data["valid_to"], "SHORT_DATE_FORMAT"),
                 },
             )
@@ -419,8 +441,9 @@ def committee_detail(request: HttpRequest, pk: int) -> HttpResponse:
     committee = selectors.committee_get(actor=actor, committee_id=pk)
     candidates = selectors.committee_member_candidates(actor=actor, committee=committee, q=request.GET.get("q", ""),
                                                        limit=200)  # fmt: skip
-    choices = [(p.pk, f"{p.stakeholder} — {p.title} ({p.account.name})") for p in candidates]
-    form = CommitteeMemberForm(request.POST or None, candidates=choices)
+    choices = [(p.pk, f"{p.stakeholder} — {p.title} ({p.account.qualified_name})") for p in candidates]
+    judgements = selectors.can_see_judgements(actor)
+    form = CommitteeMemberForm(request.POST or None, candidates=choices, judgements=judgements)
     status = 200
     if request.method == "POST":
         require_write(actor)
@@ -430,7 +453,8 @@ def committee_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 chosen = selectors.position_get(actor=actor, position_id=d["position"])
                 services.committee_member_add(
                     actor=actor, committee=committee, stakeholder=chosen.stakeholder_id, account=chosen.account_id,
-                    committee_role=d["committee_role"], role_in_decision=d["role_in_decision"],
+                    committee_role=d["committee_role"],
+                    role_in_decision=d.get("role_in_decision") or DecisionRole.UNKNOWN,
                     valid_from=d.get("valid_from"),
                 )  # fmt: skip
             except DomainError as exc:
@@ -450,6 +474,7 @@ def committee_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "past": [m for m in members if not m.is_current],  # type: ignore[attr-defined]
             "form": form,
             "can_edit": can_write(actor),
+            "judgements": judgements,
             "account_url": account_url(committee.account_id),
         },
         status=status,
@@ -487,18 +512,18 @@ def options(request: HttpRequest, kind: str) -> HttpResponse:
         accounts = account_scope(actor=actor)
         for word in q.split():
             accounts = accounts.filter(Q(name__icontains=word) | Q(city__icontains=word))
-        accounts = accounts.order_by("ancestors", "name")
+        accounts = accounts.select_related("parent").order_by("ancestors", "name")
         rows = [(a.pk, account_label(a)) for a in accounts[:PICKER_LIMIT]]
         total = accounts.count() if q else None
         pk = _int(selected)
-        chosen_a = account_scope(actor=actor).filter(pk=pk).first() if pk else None
+        chosen_a = account_scope(actor=actor).select_related("parent").filter(pk=pk).first() if pk else None
         chosen_row = (chosen_a.pk, account_label(chosen_a)) if chosen_a else None
         empty = _("— choose an account —")
     elif kind == "committee":
         pk = _int(request.GET.get("account"))
         acct = account_scope(actor=actor).filter(pk=pk).first() if pk else None
         committees = selectors.committee_choices(actor=actor, account=acct) if acct else []
-        rows = [(c.pk, f"{c.name} · {c.account.name}") for c in committees]
+        rows = [(c.pk, f"{c.name} · {c.account.qualified_name}") for c in committees]
         chosen_row = None
         empty = _("— none —")
     else:

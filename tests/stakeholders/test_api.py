@@ -192,10 +192,11 @@ def test_msl_adds_a_position_and_kam_ends_it(api, world, people):
     status, body = api("msl").post(
         f"{BASE}positions",
         {"stakeholder": people.chen.pk, "account": world.department.pk, "title": "HF program lead",
-         "role_in_decision": "influencer", "valid_from": "2026-02-01"},
+         "valid_from": "2026-02-01"},
     )  # fmt: skip
     assert status == 201, body
     assert body["is_current"] is True and body["account_name"] == "Cardiology"
+    assert body["role_in_decision"] is None  # a commercial judgement: not shown to medical
     pid = body["id"]
     status, body = api("kam").post(f"{BASE}positions/{pid}/end", {"valid_to": "2026-01-01"})
     assert status == 422 and body["errors"][0]["field"] == "valid_to"

@@ -224,15 +224,17 @@ def test_an_ended_position_cannot_be_ended_again(world, people):
 
 
 def test_medical_users_may_add_positions(world, people):
+    # the organisational fact, without a decision role (a commercial judgement medical may not record)
     p = services.position_add(
         actor=world.users["msl"], stakeholder=people.chen, account=world.department, title="Heart failure lead",
-        role_in_decision="influencer", valid_from=dt.date(2026, 2, 1),
+        valid_from=dt.date(2026, 2, 1),
     )  # fmt: skip
-    assert (p.account_id, p.title, p.valid_from, p.is_primary) == (
+    assert (p.account_id, p.title, p.valid_from, p.is_primary, p.role_in_decision) == (
         world.department.pk,
         "Heart failure lead",
         dt.date(2026, 2, 1),
         False,
+        "unknown",
     )
 
 
