@@ -29,6 +29,7 @@ class CommitteeSeatOut(Schema):
     id: int
     name: str
     role: str
+    role_label: str = ""
 
 
 class NodeOut(Schema):
@@ -80,6 +81,7 @@ class VacancyOut(Schema):
     account: str
     group_id: int
     committee: str | None
+    committee_id: int | None = None
     role: str
     role_label: str
     since: dt.date

@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from openkam.accounts.models import Account
+from openkam.accounts.models import Account, qualified_name
 from openkam.accounts.selectors import account_get, account_subtree
 from openkam.activities.selectors import account_stakeholder_contacts
 from openkam.core.access import sees_all_accounts, visible_classifications
@@ -52,7 +52,7 @@ from openkam.relationships.models import (
     Stance,
     Strength,
 )
-from openkam.stakeholders.models import DecisionRole, Position
+from openkam.stakeholders.models import CommitteeRole, DecisionRole, Position
 from openkam.stakeholders.selectors import committees_deciding_for, stakeholder_get, stakeholder_scope
 
 KEY_ROLES = frozenset({DecisionRole.DECISION_MAKER, DecisionRole.APPROVER, DecisionRole.CHAMPION})
@@ -183,6 +183,7 @@ def relationship_map(
     order = _priority(account)
     subtree = account_subtree(account=account)
     role_labels = _labels(DecisionRole)
+    seat_labels = _labels(CommitteeRole)
     extras = not graph_only and focus is None  # committees, departments, the interaction total
     positions = Position.objects.filter(account_id__in=subtree)  # type: ignore[misc]
     if focus is not None:
@@ -200,7 +201,7 @@ def relationship_map(
             "pk", "stakeholder_id", "account_id", "committee_id", "committee_role", "title", "role_in_decision",
             "valid_to", "account__name", "stakeholder__prefix", "stakeholder__first_name", "stakeholder__last_name",
             "stakeholder__credentials", "stakeholder__country", "stakeholder__privacy_restricted", "committee__name",
-            "account__ancestors",
+            "account__ancestors", "account__type", "account__parent__name", "committee_id",
         )
     )  # fmt: skip
     below_at = account.depth + 1  # index, in a deeper account's ancestors, of the child of this account above it
@@ -215,8 +216,17 @@ def relationship_map(
     people: dict[int, dict[str, Any]] = {}
     ended = []
     held: set[tuple[int, str]] = set()
+    place: dict[int, str] = {}  # account id → its name with its hospital's ("Cardiology · Beacon General")
+
+    def place_of(p: tuple[Any, ...]) -> str:
+        name = place.get(p[2])
+        if name is None:
+            name = place[p[2]] = qualified_name(p[8], p[17], p[18])
+        return name
+
     for p in pos_rows:
-        pk, sid, acc, cid, crole, title, role, valid_to, acc_name = p[:9]
+        pk, sid, acc, cid, crole, title, role, valid_to = p[:8]
+        acc_name = place_of(p)
         if valid_to is not None and valid_to <= today:
             ended.append(p)
             continue
@@ -242,12 +252,17 @@ def relationship_map(
         else:
             node["accounts"].add(acc)
         if cid:
-            node["committees"].append({"id": cid, "name": p[15], "role": crole or "member", "decision_role": role})
+            crole = crole or CommitteeRole.MEMBER
+            node["committees"].append(
+                {"id": cid, "name": p[15], "role": crole, "role_label": seat_labels.get(crole, crole),
+                 "decision_role": role}
+            )  # fmt: skip
             if node["position_role"] == DecisionRole.UNKNOWN:
                 node["position_role"] = role
     vacancies = []
     for p in ended:
-        pk, sid, acc, cid, crole, title, role, valid_to, acc_name = p[:9]
+        pk, sid, acc, cid, crole, title, role, valid_to = p[:8]
+        acc_name = place_of(p)
         if (acc, title) in held:
             continue
         held.add((acc, title))
@@ -260,6 +275,7 @@ def relationship_map(
                 "account_id": acc,
                 "account": acc_name,
                 "committee": p[15],
+                "committee_id": cid,
                 "group_id": group_of(acc, p[16]),
                 "role": role,
                 "role_label": role_labels.get(role, role),
@@ -294,7 +310,8 @@ def relationship_map(
             StakeholderAssessment.objects.filter(ctx, stakeholder_id__in=on_map, superseded_at__isnull=True)
             .order_by("-effective_from", "-pk")
             .values_list(
-                "stakeholder_id", "account_id", "decision_role", "domain_ids", "stance", "influence", "account__name"
+                "stakeholder_id", "account_id", "decision_role", "domain_ids", "stance", "influence", "account__name",
+                "account__type", "account__parent__name",
             )
         ):  # fmt: skip
             rank = order.get(row[1], 1000)
@@ -397,7 +414,8 @@ def relationship_map(
         if judge:
             per_user = strengths.get(sid, {})
             if asm is not None:
-                _sid, at_id, a_role, a_domains, a_stance, a_influence, at_name = asm
+                _sid, at_id, a_role, a_domains, a_stance, a_influence, at_name, at_type, at_parent = asm
+                at_name = qualified_name(at_name, at_type, at_parent)
                 role = a_role if a_role != DecisionRole.UNKNOWN else n["position_role"]
                 stance = a_stance if stance_allowed else None
                 node.update(
@@ -468,15 +486,7 @@ def relationship_map(
             for c in committees_deciding_for(actor=actor, account=account, include_below=True)
         ]
     )
-    departments = (
-        []
-        if not extras
-        else list(
-            Account.objects.filter(ancestors__contains=[account.pk])
-            .order_by("depth", "name")
-            .values("pk", "name", "type")
-        )
-    )
+    departments = [] if not extras else _departments(account)
     groups = [{"id": account.pk, "name": account.name}] + [
         {"id": pk, "name": name}
         for pk, name in Account.objects.filter(parent_id=account.pk).order_by("name", "pk").values_list("pk", "name")
@@ -499,11 +509,31 @@ def relationship_map(
         ],
         "committees": committees,
         "domains": [{"id": d.pk, "name": domain_label(d), "active": d.is_active} for d in domains],
-        "departments": [{"id": d["pk"], "name": d["name"]} for d in departments],
+        "departments": departments,
         "groups": groups,
         "filters": {"department": filters.department, "committee": filters.committee, "domain": filters.domain},
         "interactions_12m": interactions_12m,
     }
+
+
+def _departments(account: Account) -> list[dict[str, Any]]:
+    """The accounts below ``account`` for the department filter, each named with its hospital ("Cardiology ·
+    Beacon General") and listed under the account directly below the mapped one it belongs to (a hospital,
+    then its departments by name), so one hospital's departments sit together. One query."""
+    rows = list(
+        Account.objects.filter(ancestors__contains=[account.pk])
+        .order_by()
+        .values_list("pk", "name", "type", "parent__name", "depth", "ancestors")
+    )
+    below_at = account.depth + 1
+    names = {pk: name for pk, name, *_rest in rows}
+
+    def key(r: tuple[Any, ...]) -> tuple[Any, ...]:
+        pk, name, _t, _p, depth, ancestors = r
+        top = ancestors[below_at] if ancestors and len(ancestors) > below_at else pk
+        return (names.get(top, "").casefold(), top, depth != account.depth + 1, name.casefold(), pk)
+
+    return [{"id": r[0], "name": qualified_name(r[1], r[2], r[3])} for r in sorted(rows, key=key)]
 
 
 def org_chart(*, map_data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -1043,7 +1073,7 @@ def assessment_history(*, actor: User, account_id: int, stakeholder_id: int) -> 
         StakeholderAssessment.objects.filter(
             Q(account_id=account.pk) | Q(account_id__in=list(account.ancestors or [])), stakeholder_id=stakeholder_id
         )
-        .select_related("recorded_by", "account")
+        .select_related("recorded_by", "account__parent")
         .order_by("-effective_from", "-pk")
     )
 
@@ -1063,24 +1093,28 @@ def map_people(
         .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=today))
         .order_by("-is_primary", "account__depth", "valid_from", "pk")
         .values_list("stakeholder_id", "account_id", "title", "account__name", "stakeholder__prefix",
-                     "stakeholder__first_name", "stakeholder__last_name", "stakeholder__credentials")
+                     "stakeholder__first_name", "stakeholder__last_name", "stakeholder__credentials",
+                     "account__type", "account__parent__name")
     )  # fmt: skip
-    first: dict[int, tuple[str, str]] = {}
+    first: dict[int, tuple[str, str, str]] = {}
     accounts_of: dict[int, set[int]] = defaultdict(set)
-    for sid, acc, title, acc_name, prefix, fname, lname, cred in rows:
+    for sid, acc, title, acc_name, prefix, fname, lname, cred, acc_type, parent_name in rows:
         accounts_of[sid].add(acc)
         if sid not in first:
             name = " ".join(x for x in (prefix, fname, lname) if x)
-            first[sid] = (f"{name}, {cred}" if cred else name, f"{title} · {acc_name}")
+            where = f"{title} · {qualified_name(acc_name, acc_type, parent_name)}"
+            first[sid] = (f"{name}, {cred}" if cred else name, where, f"{lname} {fname}".casefold())
     words = [w.casefold() for w in q.split() if w][:5]
     found = [
-        (sid, f"{name} — {where}")
-        for sid, (name, where) in first.items()
+        (sid, f"{name} — {where}", sort_name)
+        for sid, (name, where, sort_name) in first.items()
         if all(w in f"{name} {where}".casefold() for w in words)
     ]
     mine = accounts_of.get(near, set()) if near is not None else set()
-    found.sort(key=lambda o: (not (mine & accounts_of[o[0]]), o[1].casefold(), o[0]))
-    return (found[:limit] if limit is not None else found), len(found)
+    # colleagues of ``near`` first, then by last name, first name (not by "Dr." and the like)
+    found.sort(key=lambda o: (not (mine & accounts_of[o[0]]), o[2], o[1].casefold(), o[0]))
+    listed = [(sid, label) for sid, label, _k in found]
+    return (listed[:limit] if limit is not None else listed), len(listed)
 
 
 def stakeholder_card(*, actor: User, account_id: int, stakeholder_id: int) -> dict[str, Any]:
@@ -1141,11 +1175,11 @@ def stakeholder_relationship_record(*, actor: User, stakeholder_id: int) -> dict
         raise NotFound(_("No such stakeholder."), code="stakeholder_not_found")
     rows = list(
         StakeholderAssessment.objects.filter(stakeholder_id=s.pk)
-        .select_related("account", "recorded_by")
+        .select_related("account__parent", "recorded_by")
         .order_by("account_id", "-effective_from", "-pk")
     )
-    owners = list(AssessmentOwner.objects.filter(stakeholder_id=s.pk).select_related("account", "user"))
-    strengths = list(RelationshipStrength.objects.filter(stakeholder_id=s.pk).select_related("account", "user"))
+    owners = list(AssessmentOwner.objects.filter(stakeholder_id=s.pk).select_related("account__parent", "user"))
+    strengths = list(RelationshipStrength.objects.filter(stakeholder_id=s.pk).select_related("account__parent", "user"))
     visible = _visible_account_ids(
         actor, [*(r.account_id for r in rows), *(o.account_id for o in owners), *(x.account_id for x in strengths)]
     )
@@ -1166,7 +1200,7 @@ def stakeholder_relationship_record(*, actor: User, stakeholder_id: int) -> dict
             {
                 "id": r.pk,
                 "account_id": r.account_id,
-                "account": r.account.name,
+                "account": r.account.qualified_name,
                 "decision_role": r.decision_role,
                 "decision_domains": [domain_names.get(d, str(d)) for d in r.domain_ids],
                 "stance": r.stance,
@@ -1181,14 +1215,19 @@ def stakeholder_relationship_record(*, actor: User, stakeholder_id: int) -> dict
             if r.account_id in visible
         ],
         "owners": [
-            {"account_id": o.account_id, "account": o.account.name, "user": who(o.user), "since": o.since.isoformat()}
+            {
+                "account_id": o.account_id,
+                "account": o.account.qualified_name,
+                "user": who(o.user),
+                "since": o.since.isoformat(),
+            }
             for o in owners
             if o.account_id in visible
         ],
         "strengths": [
             {
                 "account_id": x.account_id,
-                "account": x.account.name,
+                "account": x.account.qualified_name,
                 "user": who(x.user),
                 "current": x.current,
                 "current_label": _label(Strength, x.current),

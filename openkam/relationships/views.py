@@ -437,8 +437,9 @@ def succeed(request: HttpRequest, account_id: int, position_id: int) -> HttpResp
         raise NotFound(_("No such position."), code="position_not_found")
     if not can_write(actor):
         return render(request, "core/forbidden.html", status=403)
-    m = selectors.relationship_map(actor=actor, account_id=account_id, with_contacts=False)
-    people = [(n["id"], f"{n['name']} — {n['title']}") for n in m["nodes"] if n["id"] != position.stakeholder_id]
+    # one list of everybody on the map, by last name, each with title and place (department · hospital)
+    people, _total = selectors.map_people(actor=actor, account_id=account_id)
+    people = [c for c in people if c[0] != position.stakeholder_id]
     seats = [
         (p.pk, f"{p.committee.name if p.committee else ''} ({p.get_committee_role_display() or _('member')})")
         for p in stakeholder_positions(actor=actor, stakeholder=position.stakeholder)

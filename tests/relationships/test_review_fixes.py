@@ -4,6 +4,7 @@ member hospital, places named with their hospital, findings that say what is tru
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -11,7 +12,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
+from openkam.accounts import services as account_services
 from openkam.core.errors import PermissionDenied
 from openkam.relationships import selectors, services
 from openkam.stakeholders.models import Position
@@ -114,3 +117,40 @@ def test_committee_finding_queries_stay_constant(mapped: Any, web: Any) -> None:
     with CaptureQueriesContext(connection) as large:
         assert client.get(url).status_code == 200
     assert len(large) == len(small)
+
+
+# --- item 1: a department is named with its hospital ----------------------------------------------------------
+def test_places_are_named_with_their_hospital(mapped: Any, web: Any) -> None:
+    w = mapped.w
+    kam = w.users["kam"]
+    account_services.account_create(actor=w.users["admin"], name="Cardiology", type="department", parent=w.hospital2)
+    m = selectors.relationship_map(actor=kam, account_id=w.idn.pk)
+    chief = next(n for n in m["nodes"] if n["id"] == mapped.chief.pk)
+    assert chief["account"] == "Cardiology · Beacon General Hospital"
+    names = [d["name"] for d in m["departments"]]
+    assert names[:2] == ["Beacon General Hospital", "Cardiology · Beacon General Hospital"]
+    assert names[2:] == ["Beacon North Hospital", "Cardiology · Beacon North Hospital"]  # together, not by depth
+    # the vacated role and its finding
+    mapped.chief_pos.valid_to = timezone.localdate() - dt.timedelta(days=3)
+    mapped.chief_pos.save()
+    m = selectors.relationship_map(actor=kam, account_id=w.idn.pk)
+    assert [v["account"] for v in m["vacancies"]] == ["Cardiology · Beacon General Hospital"]
+    cov = selectors.relationship_coverage(actor=kam, account_id=w.idn.pk, map_data=m)
+    left = [x["text"] for x in cov["findings"] if x["code"] == "key_person_left"]
+    assert left and "at Cardiology · Beacon General Hospital on" in left[0]
+    page = text(web("kam").get(reverse("relationships:map", args=[w.idn.pk])))
+    assert f'<option value="{w.department.pk}">Cardiology · Beacon General Hospital</option>' in page
+
+
+def test_successor_candidates_one_list_by_last_name_with_their_place(mapped: Any, web: Any) -> None:
+    w = mapped.w
+    resp = web("kam").get(reverse("relationships:succeed", args=[w.idn.pk, mapped.chief_pos.pk]))
+    options = re.findall(r'<option value="(\d+)"[^>]*>([^<]*)</option>', resp.content.decode())
+    people = [(int(v), label) for v, label in options if int(v) in {mapped.pharm.pk, mapped.cfo.pk, mapped.fellow.pk}]
+    assert [p for p, _l in people] == sorted(
+        [mapped.pharm.pk, mapped.cfo.pk, mapped.fellow.pk],
+        key=lambda pk: {mapped.pharm.pk: "pharma", mapped.cfo.pk: "money", mapped.fellow.pk: "fellow"}[pk],
+    )
+    fellow = dict(people)[mapped.fellow.pk]
+    assert fellow.endswith("Attending Physician · Cardiology · Beacon General Hospital")
+    assert mapped.chief.pk not in {int(v) for v, _l in options}  # the former holder is not a candidate
