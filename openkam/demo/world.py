@@ -133,6 +133,25 @@ class _Names:
         return first, lnames[bisect.bisect(lcum, rng.random() * lcum[-1])]
 
 
+# Seats on a demo committee, by the member's place in the drawn list: the first chairs it (their title says
+# "Chair, ..."), a larger committee has a vice chair and a secretary, the largest a non-voting advisor.
+SEAT_TITLES = {"chair": "Chair", "vice_chair": "Vice Chair", "secretary": "Secretary", "advisor": "Advisor",
+               "member": "Member"}  # fmt: skip
+
+
+def seat_role(k: int, size: int) -> str:
+    """The seat of the ``k``-th of ``size`` members (no randomness: the world's other draws stay the same)."""
+    if k == 0:
+        return "chair"
+    if k == 1 and size >= 5:
+        return "vice_chair"
+    if k == size - 1 and size >= 4:
+        return "secretary"
+    if k == 2 and size >= 7:
+        return "advisor"
+    return "member"
+
+
 class WorldGenerator:
     def __init__(
         self,
@@ -835,6 +854,7 @@ class WorldGenerator:
         self.email_ok: set[int] = set()  # consented to email: the only people emails are logged with
         st_rows: list[tuple[Any, ...]] = []
         pos_rows: list[tuple[Any, ...]] = []
+        seat_roles: dict[int, str] = {}  # position id -> its seat on the committee (chair, secretary...)
         npi_counter = itertools.count()
         pos_id = itertools.count(1)
         kinds = ("physician", "pharmacist", "nurse", "other_hcp", "administrator", "procurement")
@@ -1004,13 +1024,17 @@ class WorldGenerator:
                     candidates = [sid for sids in hospital_of.values() for sid in sids]
                 members = rng.sample(candidates, min(size, len(candidates)))
                 for k, sid in enumerate(members):
-                    title, role = (f"Chair, {label}", "approver") if k == 0 else (f"Member, {label}", rng.choice(
-                        ("decision_maker", "influencer", "influencer", "blocker", "champion")))  # fmt: skip
+                    seat = seat_role(k, len(members))
+                    title, role = (f"Chair, {label}", "approver") if k == 0 else (
+                        f"{SEAT_TITLES[seat]}, {label}",
+                        rng.choice(("decision_maker", "influencer", "influencer", "blocker", "champion")),
+                    )  # fmt: skip
                     start = self.days_ago(rng, 60, 2000)
                     end = self.days_ago(rng, 5, 50) if k > 0 and rng.random() < 0.1 else None
                     if end is not None and end < start:
                         end = None
                     position(sid, caccount, title, role, primary=False, committee=cid, start=start, end=end)
+                    seat_roles[pos_rows[-1][0]] = seat
         self.write(
             Stakeholder,
             ("id", "created_at", "updated_at", "prefix", "first_name", "last_name", "credentials", "kind", "npi",
@@ -1022,8 +1046,8 @@ class WorldGenerator:
         self.write(
             Position,
             ("id", "created_at", "updated_at", "stakeholder_id", "account_id", "committee_id", "title",
-             "role_in_decision", "is_primary", "valid_from", "valid_to"),
-            pos_rows,
+             "role_in_decision", "is_primary", "valid_from", "valid_to", "committee_role"),
+            ((*row, seat_roles.get(row[0], "")) for row in pos_rows),
         )  # fmt: skip
         self.summary.stakeholders_in_flagship = len(flagship_ids)
 

@@ -197,3 +197,22 @@ def test_interactions_respect_consent(demo_world: dict[str, User]) -> None:
     assert not named.filter(stakeholder__in=refused).exists()  # ...and nobody logged an interaction with them
     no_email = named.filter(interaction__channel="email", stakeholder__consent_email=False)
     assert named.filter(interaction__channel="email").exists() and not no_email.exists()
+
+
+def test_every_committee_has_a_chair_and_named_seats(demo_world: dict[str, User]) -> None:
+    """Review item 13: the member whose title says "Chair, ..." chairs the committee; the other seats say
+    what they are (vice chair, secretary, advisor, voting member) — their titles match the seat."""
+    from openkam.stakeholders.models import Committee
+
+    seats = Position.objects.filter(committee__isnull=False)
+    assert seats.exists() and not seats.filter(committee_role="").exists()
+    roles = Counter(seats.values_list("committee_role", flat=True))
+    assert {"chair", "secretary", "member", "vice_chair"} <= set(roles)
+    for committee in Committee.objects.filter(positions__isnull=False).distinct():
+        chairs = committee.positions.filter(committee_role="chair", valid_to__isnull=True)
+        assert chairs.count() == 1, committee.name
+        assert chairs.get().title.startswith("Chair, ")
+    titles = {"chair": "Chair, ", "vice_chair": "Vice Chair, ", "secretary": "Secretary, ", "advisor": "Advisor, ",
+              "member": "Member, "}  # fmt: skip
+    for role, title in seats.values_list("committee_role", "title"):
+        assert title.startswith(titles[role]), (role, title)
