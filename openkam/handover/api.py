@@ -63,7 +63,12 @@ class BookAccountOut(Schema):
     account: str
     owner: bool
     roles: list[str]
-    accounts_below: int
+    accounts_below: int = Field(
+        ..., description="Accounts below this one that the person also holds (their ownership and team places move)."
+    )
+    subtree_accounts: int = Field(
+        ..., description="Every account below this one, whoever holds it: relationships and plan work move there too."
+    )
     owned: int
     memberships: int
     plans: int
@@ -120,6 +125,7 @@ def _preview_out(p: services.HandoverPreview) -> dict[str, Any]:
                 "owner": b.owner,
                 "roles": b.roles,
                 "accounts_below": len(b.below),
+                "subtree_accounts": b.subtree,
                 **b.counts(),
             }
             for b in p.book

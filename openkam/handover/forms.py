@@ -31,7 +31,11 @@ class HandoverForm(BootstrapFormMixin, forms.Form):
         help_text=_("Leave all unticked to hand over the whole book."),
     )
     reason = forms.CharField(
-        label=_("Reason"), max_length=255, required=False, help_text=_("e.g. “Kim moves to the West territory”.")
+        label=_("Reason"),
+        max_length=255,
+        required=False,  # the service refuses an empty reason (naming the field); the page marks it required
+        help_text=_("e.g. “Kim moves to the West territory”."),
+        widget=forms.TextInput(attrs={"required": True, "aria-required": "true"}),
     )
     confirm = forms.BooleanField(
         label=_("I have checked the preview: move this work now (it cannot be undone in one step)."), required=False

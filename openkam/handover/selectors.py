@@ -67,7 +67,9 @@ class BookAccount:
     account: Account
     owner: bool = False
     memberships: list[AccountTeamMember] = field(default_factory=list)
-    below: list[Account] = field(default_factory=list)  # book accounts under this one
+    below: list[Account] = field(default_factory=list)  # book accounts under this one (also held by the person)
+    #: every account below this one, whoever holds it: relationships and plan work move there too
+    subtree: int = 0
     plans: int = 0
     objectives: int = 0
     tactics: int = 0
@@ -97,7 +99,11 @@ def _current(today: dt.date) -> Q:
 
 
 def handover_book(*, actor: User, person: User) -> list[BookAccount]:
-    """The accounts ``person`` holds that the actor may see, top of the book first (3 queries)."""
+    """The accounts ``person`` holds that the actor may see, top of the book first (4 queries).
+
+    Each top account knows the book accounts below it (``below``: their ownership and team places move with it)
+    and how many accounts there are below it in all (``subtree``: relationships and plan work move at every one
+    of them, as :func:`book_subtree_ids` gives them to the move)."""
     today = timezone.localdate()
     scope = account_scope(actor=actor)
     memberships = list(
@@ -127,6 +133,11 @@ def handover_book(*, actor: User, person: User) -> list[BookAccount]:
             root_of[a.pk] = root_id
     for m in memberships:
         by_id[root_of[m.account_id]].memberships.append(m)
+    if by_id:  # one query, whatever the number of top accounts (the tops are disjoint subtrees)
+        for ancestors in Account.objects.filter(ancestors__overlap=list(by_id)).values_list("ancestors", flat=True):
+            top_id = next((anc for anc in ancestors if anc in by_id), None)
+            if top_id is not None:
+                by_id[top_id].subtree += 1
     return sorted(by_id.values(), key=lambda b: b.account.name.lower())
 
 

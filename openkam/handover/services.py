@@ -362,7 +362,7 @@ def handover_perform(
                 HandoverAccount(
                     handover=handover,
                     account=b.account,
-                    counts={**b.counts(), "accounts_below": len(b.below)},
+                    counts={**b.counts(), "accounts_below": len(b.below), "subtree_accounts": b.subtree},
                 )
                 for b in book
             ]

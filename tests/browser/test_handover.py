@@ -28,6 +28,9 @@ def test_lead_hands_over_a_book_and_downloads_the_report(book: Any, page: Any, l
     page.get_by_test_id("from-user").select_option(str(kam.pk))
     expect(page.get_by_test_id("book-row")).to_have_count(1)
     expect(page.get_by_test_id("book")).to_contain_text("Beacon Health System")
+    expect(page.get_by_test_id("book-subtree")).to_have_text("3")  # 2 hospitals and a department below it
+    expect(page.locator("#id_reason")).to_have_attribute("aria-required", "true")
+    expect(page.locator('label[for="id_reason"]')).to_contain_text("*")
     page.select_option("#id_to_user", str(kam2.pk))
     page.fill("#id_reason", "Kim moves to the West territory")
     page.get_by_test_id("handover-preview").click()
@@ -35,6 +38,7 @@ def test_lead_hands_over_a_book_and_downloads_the_report(book: Any, page: Any, l
     expect(card).to_be_visible()
     expect(page.get_by_test_id("total-relationships")).to_have_text("2")
     expect(page.get_by_test_id("total-actions")).to_have_text("2")
+    expect(page.get_by_test_id("preview-subtree")).to_have_text("and 3 accounts below")
     shot(page, "handover-preview")
     page.get_by_test_id("handover-perform").click()
     expect(page.get_by_test_id("error-confirm")).to_be_visible()  # the confirmation is required

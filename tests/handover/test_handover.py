@@ -296,3 +296,46 @@ def test_lead_hands_over_an_account_seen_only_through_the_leavers_team_place(wor
     assert places.get(user=kam2).end_date == today - timezone.timedelta(days=1)
     joined = places.get(user=kam)
     assert joined.start_date == today and joined.end_date is None
+
+
+# --- review item 10: what the handover covers below an account; the reason is marked required ---------------
+def test_the_book_counts_every_account_below_not_only_the_held_ones(book: Any, web: Any, api: Any) -> None:
+    """Beacon Health System has 3 accounts below (2 hospitals and a department) that kam does not hold: the
+    relationships and plan work there move with it, so the page says 3, not 0."""
+    from openkam.handover import selectors
+
+    w = book.world
+    lead, kam, kam2 = w.users["lead"], w.users["kam"], w.users["kam2"]
+    below = Account.objects.filter(ancestors__contains=[w.idn.pk]).count()
+    assert below == 3
+    (top,) = selectors.handover_book(actor=lead, person=kam)
+    assert (top.account.pk, top.subtree, len(top.below)) == (w.idn.pk, 3, 0)
+    html = web("lead").get(f"/handover/?from_user={kam.pk}").content.decode()
+    assert 'data-testid="book-subtree">3<' in html and "Accounts below it" in html and ">Below<" not in html
+    assert 'data-testid="book-held-below"' not in html and 'data-testid="book-note"' in html
+    # the preview says the same; its totals (what kam holds) are unchanged
+    resp = web("lead").post("/handover/", {"from_user": kam.pk, "to_user": kam2.pk, "reason": "", "step": "preview"})
+    html = resp.content.decode()
+    assert "and 3 accounts below" in html and resp.context["preview"].totals["accounts"] == 1
+    status, body = api("lead").post("handover/preview", {"from_user_id": kam.pk, "to_user_id": kam2.pk})
+    assert status == 200 and (body["accounts"][0]["subtree_accounts"], body["accounts"][0]["accounts_below"]) == (3, 0)
+
+
+def test_held_accounts_below_are_named_as_held(book: Any, web: Any) -> None:
+    from openkam.accounts import services as account_services
+    from openkam.handover import selectors
+
+    w = book.world
+    account_services.account_update(actor=w.users["admin"], account=w.hospital, owner_id=w.users["kam"].pk)
+    (top,) = selectors.handover_book(actor=w.users["lead"], person=w.users["kam"])
+    assert (top.subtree, [a.pk for a in top.below]) == (3, [w.hospital.pk])
+    html = web("lead").get(f"/handover/?from_user={w.users['kam'].pk}").content.decode()
+    assert "1 of them held" in html
+
+
+def test_the_reason_is_marked_required(book: Any, web: Any) -> None:
+    html = web("lead").get(f"/handover/?from_user={book.world.users['kam'].pk}").content.decode()
+    field = html.split('name="reason"', 1)[1].split(">", 1)[0]
+    assert "required" in field and 'aria-required="true"' in field
+    label = html.split('for="id_reason"', 1)[1].split("</label>", 1)[0]
+    assert '<span class="text-danger">*</span>' in label
