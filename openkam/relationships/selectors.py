@@ -28,6 +28,7 @@ from django.core.cache import cache
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -63,6 +64,11 @@ MAX_PER_CODE = 6  # findings of one kind listed one by one; the rest are counted
 def can_see_judgements(actor: User) -> bool:
     """Stances, influence, decision roles, strengths, owners and judgement links are commercial records."""
     return Classification.COMMERCIAL in visible_classifications(actor)
+
+
+def short_date(day: dt.date) -> str:
+    """A date as the rest of the pages show it: the locale's short format (03/31/2026, 31.03.2026)."""
+    return date_format(day, "SHORT_DATE_FORMAT")
 
 
 def _label(choices: Any, value: Any) -> str:
@@ -280,6 +286,7 @@ def relationship_map(
                 "role": role,
                 "role_label": role_labels.get(role, role),
                 "since": valid_to.isoformat() if valid_to else None,
+                "since_label": short_date(valid_to) if valid_to else "",
                 "former_id": sid,
                 "former": f"{name}, {cred}" if cred else name,
             }
@@ -840,13 +847,22 @@ def relationship_coverage(
                 domain_id=d["id"],
             )
         elif not any(n["id"] in covered for n in in_domain):
+            weak = any(n["best_strength"] for n in in_domain)  # a weak relationship is not one we can rely on
             add(
                 "domain_no_relationship",
                 "high",
-                ngettext(
-                    "We have no relationship with anyone in the %(d)s domain (%(n)s person mapped).",
-                    "We have no relationship with anyone in the %(d)s domain (%(n)s people mapped).",
-                    len(in_domain),
+                (
+                    ngettext(
+                        "We have only weak relationships in the %(d)s domain (%(n)s person mapped).",
+                        "We have only weak relationships in the %(d)s domain (%(n)s people mapped).",
+                        len(in_domain),
+                    )
+                    if weak
+                    else ngettext(
+                        "We have no relationship with anyone in the %(d)s domain (%(n)s person mapped).",
+                        "We have no relationship with anyone in the %(d)s domain (%(n)s people mapped).",
+                        len(in_domain),
+                    )
                 )
                 % {"d": d["name"], "n": len(in_domain)},
                 url,
@@ -939,7 +955,7 @@ def relationship_coverage(
                 "key_person_left",
                 "high",
                 _("%(p)s left the role “%(t)s” at %(a)s on %(d)s: name the successor.")
-                % {"p": v["former"], "t": v["title"], "a": v["account"], "d": v["since"]},
+                % {"p": v["former"], "t": v["title"], "a": v["account"], "d": v["since_label"]},
                 _url("relationships:succeed", aid, v["position_id"]),
                 _("Name the successor"),
                 position_id=v["position_id"],
@@ -953,7 +969,7 @@ def relationship_coverage(
         if last is None or last < limit:
             text = (
                 _("Key person %(p)s has not been reached for %(d)s days (last contact %(l)s).")
-                % {"p": n["name"], "d": (today - last).days, "l": last.isoformat()}
+                % {"p": n["name"], "d": (today - last).days, "l": short_date(last)}
                 if last
                 else _("Key person %(p)s has never been reached.") % {"p": n["name"]}
             )
@@ -982,9 +998,16 @@ def relationship_coverage(
             add(
                 "hidden_influencer",
                 "medium",
-                _(
-                    "%(p)s is among the most connected people in this account's network (influence rank %(r)s of "
-                    "%(t)s) but none of our team has a relationship with them."
+                (
+                    _(
+                        "%(p)s is among the most connected people in this account's network (influence rank %(r)s of "
+                        "%(t)s) but our team has only a weak relationship with them."
+                    )
+                    if n["best_strength"]
+                    else _(
+                        "%(p)s is among the most connected people in this account's network (influence rank %(r)s of "
+                        "%(t)s) but none of our team has a relationship with them."
+                    )
                 )
                 % {"p": n["name"], "r": pr_rank[sid], "t": len(nodes)},
                 edit_url(sid),
@@ -1117,6 +1140,20 @@ def map_people(
     return (listed[:limit] if limit is not None else listed), len(listed)
 
 
+def _link_phrase(kind: str, outgoing: bool, directional: bool) -> str:
+    """How the person panel reads a link of the person shown, as a whole sentence per kind and direction (a
+    label between two names reads wrongly in other languages: "diese Person gleichrangig Dr. …")."""
+    if kind == LinkKind.REPORTS_TO:
+        return _("Reports to %(p)s") if outgoing else _("%(p)s reports to this person")
+    if kind == LinkKind.PEER:
+        return _("Peer of %(p)s")
+    if kind == LinkKind.CONFLICTS_WITH:
+        return _("In conflict with %(p)s")
+    if not directional:
+        return _("Influences and is influenced by %(p)s")
+    return _("Influences %(p)s") if outgoing else _("Influenced by %(p)s")
+
+
 def stakeholder_card(*, actor: User, account_id: int, stakeholder_id: int) -> dict[str, Any]:
     """One person as the map's side panel shows them: their node, history, strengths by member, links. Reads
     only that person and the people they are linked with (``relationship_map(focus=...)``)."""
@@ -1126,16 +1163,21 @@ def stakeholder_card(*, actor: User, account_id: int, stakeholder_id: int) -> di
         raise NotFound(_("This person holds no current position at this account."), code="stakeholder_not_on_map")
     names = {n["id"]: n["name"] for n in m["nodes"]}
     kinds = _labels(LinkKind)
-    links = [
-        {
-            **lk,
-            "kind_label": kinds.get(lk["kind"], lk["kind"]),
-            "other": names.get(lk["target"] if lk["source"] == stakeholder_id else lk["source"]),
-            "outgoing": lk["source"] == stakeholder_id,
-        }
-        for lk in m["links"]
-        if stakeholder_id in (lk["source"], lk["target"])
-    ]
+    links = []
+    for lk in m["links"]:
+        if stakeholder_id not in (lk["source"], lk["target"]):
+            continue
+        outgoing = lk["source"] == stakeholder_id
+        other = names.get(lk["target"] if outgoing else lk["source"]) or "?"
+        links.append(
+            {
+                **lk,
+                "kind_label": kinds.get(lk["kind"], lk["kind"]),
+                "other": other,
+                "outgoing": outgoing,
+                "phrase": _link_phrase(lk["kind"], outgoing, lk["directional"]) % {"p": other},
+            }
+        )
     return {
         "map": m,
         "node": node,

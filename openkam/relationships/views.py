@@ -4,6 +4,7 @@ panel, and the settings (admin)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -116,7 +117,8 @@ def _chart(m: dict[str, Any]) -> dict[str, Any]:
         "accounts": accounts,
         "groups": groups,
         "vacancies": [
-            {k: v[k] for k in ("position_id", "title", "account_id", "group_id", "account", "former", "since")}
+            {**{k: v[k] for k in ("position_id", "title", "account_id", "group_id", "account", "former")},
+             "since": v["since_label"]}  # the locale's short date, as shown (not ISO)
             for v in m["vacancies"]
         ],
         "judgements": judge,
@@ -144,6 +146,8 @@ def _figures(request: HttpRequest, account_id: int) -> dict[str, Any]:
     form, f = _filters(request, full)
     filtered = any([f.department, f.committee, f.domain])
     m = selectors.relationship_map(actor=actor, account_id=account_id, filters=f) if filtered else full
+    # the page shows a vacancy's date in the locale's short format (the data and the API keep ISO dates)
+    m = {**m, "vacancies": [{**v, "since": v["since_label"]} for v in m["vacancies"]]}
     coverage = selectors.relationship_coverage(actor=actor, account_id=account_id, map_data=full)
     team = m["team"]
     rows = m["nodes"][:300]
@@ -283,6 +287,9 @@ def _person_context(request: HttpRequest, account_id: int, stakeholder_id: int, 
         "owner_ids": node.get("owners", []),
         "history": card["history"][:12],
         "assessment_note": initial["note"] or _resolved_note(card["history"], node.get("assessed_at")),
+        "last_contact": selectors.short_date(dt.date.fromisoformat(node["last_contact"]))
+        if node.get("last_contact")
+        else "",
         "now": timezone.now(),
     }
     return ctx

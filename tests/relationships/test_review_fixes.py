@@ -12,12 +12,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from openkam.accounts import services as account_services
 from openkam.core.errors import PermissionDenied
 from openkam.relationships import selectors, services
-from openkam.stakeholders.models import Position
+from openkam.stakeholders.models import CommitteeRole, Position
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -154,3 +154,64 @@ def test_successor_candidates_one_list_by_last_name_with_their_place(mapped: Any
     fellow = dict(people)[mapped.fellow.pk]
     assert fellow.endswith("Attending Physician · Cardiology · Beacon General Hospital")
     assert mapped.chief.pk not in {int(v) for v, _l in options}  # the former holder is not a candidate
+
+
+# --- item 6: a weak relationship is not "none" ----------------------------------------------------------------
+def test_weak_relationship_findings_say_only_weak(mapped: Any) -> None:
+    w = mapped.w
+    kam = w.users["kam"]
+    for i in range(4):  # the CFO becomes the hub of the network
+        s = f.StakeholderFactory(last_name=f"Analyst{i}")
+        f.PositionFactory(stakeholder=s, account=w.hospital2, title="Analyst", is_primary=True)
+        services.link_create(actor=kam, from_stakeholder_id=s.pk, to_stakeholder_id=mapped.cfo.pk, kind="reports_to")
+
+    def texts() -> dict[str, str]:
+        cov = selectors.relationship_coverage(actor=kam, account_id=w.idn.pk)
+        hidden = next(x["text"] for x in cov["findings"] if x.get("stakeholder_id") == mapped.cfo.pk
+                      and x["code"] == "hidden_influencer")  # fmt: skip
+        domain = next(x["text"] for x in cov["findings"] if x["code"] == "domain_no_relationship"
+                      and x["domain_id"] == mapped.domains["financial"])  # fmt: skip
+        return {"hidden": hidden, "domain": domain}
+
+    before = texts()
+    assert "none of our team has a relationship" in before["hidden"]
+    assert "no relationship with anyone in the Financial domain" in before["domain"]
+    services.strength_set(actor=kam, account_id=w.idn.pk, stakeholder_id=mapped.cfo.pk, user_id=kam.pk, current=1)
+    after = texts()  # still findings (weak does not count), but they say what is true
+    assert "only a weak relationship" in after["hidden"] and "none of our team" not in after["hidden"]
+    assert "only weak relationships in the Financial domain" in after["domain"]
+
+
+# --- item 12: dates, seat roles and links read naturally in the reader's language -----------------------------
+def test_finding_and_vacancy_dates_use_the_short_locale_format(mapped: Any, web: Any) -> None:
+    w = mapped.w
+    left = timezone.localdate() - dt.timedelta(days=3)
+    mapped.chief_pos.valid_to = left
+    mapped.chief_pos.save()
+    with translation.override("de"):
+        m = selectors.relationship_map(actor=w.users["kam"], account_id=w.idn.pk)
+        cov = selectors.relationship_coverage(actor=w.users["kam"], account_id=w.idn.pk, map_data=m)
+    text_left = next(x["text"] for x in cov["findings"] if x["code"] == "key_person_left")
+    assert left.strftime("%d.%m.%Y") in text_left and left.isoformat() not in text_left
+    assert m["vacancies"][0]["since"] == left.isoformat()  # data and API keep ISO
+    body = text(web("kam").get(reverse("relationships:map", args=[w.idn.pk]) + "?view=vacancies"))
+    assert left.strftime("%m/%d/%Y") in body and f"on {left.isoformat()}" not in body
+    assert f'"since": "{left.isoformat()}"' not in body  # the graph's tooltip too
+
+
+def test_person_panel_seat_role_and_link_sentences(mapped: Any, web: Any) -> None:
+    w = mapped.w
+    client = web("kam")
+    chief = text(client.get(reverse("relationships:person", args=[w.idn.pk, mapped.chief.pk]), HTTP_HX_REQUEST="true"))
+    assert "Beacon System P&amp;T (Voting member)" in chief and "(member)" not in chief
+    assert (
+        f"{mapped.fellow} reports to this person" in chief.replace("&#x27;", "'") or "reports to this person" in chief
+    )
+    fellow = text(
+        client.get(reverse("relationships:person", args=[w.idn.pk, mapped.fellow.pk]), HTTP_HX_REQUEST="true")
+    )
+    assert "Reports to " in fellow and "this person reports" not in fellow
+    with translation.override("de"):
+        card = selectors.stakeholder_card(actor=w.users["kam"], account_id=w.idn.pk, stakeholder_id=mapped.chief.pk)
+        seat = card["node"]["committees"][0]
+        assert seat["role"] == "member" and seat["role_label"] == str(CommitteeRole.MEMBER.label)
