@@ -141,6 +141,7 @@ class FindingOut(Schema):
     user_id: int | None = None
     position_id: int | None = None
     share: int | None = None
+    more: int | None = None
 
 
 class CoverageOut(Schema):
@@ -150,6 +151,7 @@ class CoverageOut(Schema):
     findings: list[FindingOut]
     thresholds: dict[str, int]
     central: list[dict[str, Any]] = []
+    expanded: str | None = None
 
 
 class StakeholderAssessmentOut(Schema):
@@ -334,15 +336,18 @@ def relationship_coverage(
     internal_share: int | None = None,
     stakeholder_share: int | None = None,
     key_person_days: int | None = None,
+    finding: str | None = None,
 ) -> Any:
     """Coverage analysis with plain-language findings (each with the ``url`` to fix it). Thresholds default to
-    the relationship settings."""
+    the relationship settings. More than six findings of one kind come as six and one "… and N more" line;
+    ``finding=<code>`` lists every finding of that kind."""
     return selectors.relationship_coverage(
         actor=_u(request),
         account_id=account_id,
         internal_share=internal_share,
         stakeholder_share=stakeholder_share,
         key_person_days=key_person_days,
+        expand=finding,
     )
 
 

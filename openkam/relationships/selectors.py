@@ -476,6 +476,14 @@ def relationship_map(
     if keep is not None:
         nodes = [n for n in nodes if n["id"] in keep]
         links = [lk for lk in links if lk["source"] in keep and lk["target"] in keep]
+        # vacated roles follow the filters too: at the department (or below), with the committee's seat; a vacancy
+        # belongs to no decision domain (the role's domains are the successor's to be assessed)
+        if filters.department:
+            vacancies = [v for v in vacancies if v["account_id"] in below]
+        if filters.committee:
+            vacancies = [v for v in vacancies if v["committee_id"] == filters.committee]
+        if filters.domain and judge:
+            vacancies = []
 
     nodes.sort(key=lambda n: (-(n.get("influence") or 0), n["name"]))
     committees = (
@@ -729,6 +737,7 @@ def relationship_coverage(
     stakeholder_share: int | None = None,
     key_person_days: int | None = None,
     map_data: dict[str, Any] | None = None,
+    expand: str | None = None,
 ) -> dict[str, Any]:
     """Coverage of an account's decision-makers by our team, with plain-language findings — each naming the
     place to fix it (``url``). Thresholds default to the relationship settings. Findings (``code``):
@@ -736,6 +745,9 @@ def relationship_coverage(
     ``committee_no_decision_maker``, ``domain_unmapped``, ``domain_no_relationship``,
     ``champion_single_contact``, ``blocker_outranks``, ``single_threaded_member``,
     ``single_threaded_stakeholder``, ``key_person_left``, ``key_person_not_reached``, ``hidden_influencer``.
+
+    More than ``MAX_PER_CODE`` findings of one kind are cut to that many plus one "… and N more" line whose link
+    lists them all (the map with ``?finding=<code>``); ``expand`` (a code) lists every finding of that kind.
 
     Readers who may not see judgements (medical) get the counts of the organisation only, no findings."""
     settings = settings_get()
@@ -1025,7 +1037,7 @@ def relationship_coverage(
         capped = []
         for f in findings:
             shown[f["code"]] += 1
-            if shown[f["code"]] <= MAX_PER_CODE:
+            if shown[f["code"]] <= MAX_PER_CODE or f["code"] == expand:
                 capped.append(f)
             elif shown[f["code"]] == MAX_PER_CODE + 1:
                 rest = counts[f["code"]] - MAX_PER_CODE
@@ -1034,8 +1046,8 @@ def relationship_coverage(
                         "code": f["code"],
                         "severity": f["severity"],
                         "more": rest,
-                        "url": map_url,
-                        "action": _("See them on the map"),
+                        "url": _url("relationships:map", aid, query=f"finding={f['code']}") + "#findings",
+                        "action": _("List all of them"),
                         "text": _("… and %(n)s more like this.") % {"n": rest},
                     }
                 )
@@ -1062,6 +1074,8 @@ def relationship_coverage(
         "judgements": True,
         "summary": summary,
         "findings": findings,
+        "expanded": expand if expand in counts and counts[expand] > MAX_PER_CODE else None,
+        "expanded_count": counts.get(expand, 0) if expand else 0,
         "thresholds": {
             "internal_share": internal_share,
             "stakeholder_share": stakeholder_share,

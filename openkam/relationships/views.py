@@ -148,7 +148,9 @@ def _figures(request: HttpRequest, account_id: int) -> dict[str, Any]:
     m = selectors.relationship_map(actor=actor, account_id=account_id, filters=f) if filtered else full
     # the page shows a vacancy's date in the locale's short format (the data and the API keep ISO dates)
     m = {**m, "vacancies": [{**v, "since": v["since_label"]} for v in m["vacancies"]]}
-    coverage = selectors.relationship_coverage(actor=actor, account_id=account_id, map_data=full)
+    coverage = selectors.relationship_coverage(
+        actor=actor, account_id=account_id, map_data=full, expand=_finding(request)
+    )
     team = m["team"]
     rows = m["nodes"][:300]
     matrix = [{"node": n, "cells": [n.get("strengths", {}).get(str(t["id"])) for t in team]} for n in rows]
@@ -217,8 +219,13 @@ def coverage_fragment(request: HttpRequest, account_id: int) -> HttpResponse:
     if request.GET.get("oob") == "1":
         return render(request, "relationships/_coverage_oob.html", {**_figures(request, account_id), "oob": True})
     actor = _actor(request)
-    coverage = selectors.relationship_coverage(actor=actor, account_id=account_id)
+    coverage = selectors.relationship_coverage(actor=actor, account_id=account_id, expand=_finding(request))
     return render(request, "relationships/_findings.html", {"coverage": coverage, "account_id": account_id})
+
+
+def _finding(request: HttpRequest) -> str | None:
+    """``?finding=<code>``: list every finding of that kind (the "… and N more" line's link)."""
+    return request.GET.get("finding", "")[:40] or None
 
 
 # --- the person panel -------------------------------------------------------------------------------

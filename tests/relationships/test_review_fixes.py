@@ -215,3 +215,54 @@ def test_person_panel_seat_role_and_link_sentences(mapped: Any, web: Any) -> Non
         card = selectors.stakeholder_card(actor=w.users["kam"], account_id=w.idn.pk, stakeholder_id=mapped.chief.pk)
         seat = card["node"]["committees"][0]
         assert seat["role"] == "member" and seat["role_label"] == str(CommitteeRole.MEMBER.label)
+
+
+# --- item 2: filters --------------------------------------------------------------------------------------------
+def test_vacancies_follow_the_filter_and_the_page_says_what_covers_the_whole_account(mapped: Any, web: Any) -> None:
+    w = mapped.w
+    kam = w.users["kam"]
+    mapped.chief_pos.valid_to = timezone.localdate() - dt.timedelta(days=3)
+    mapped.chief_pos.save()
+    here = selectors.relationship_map(
+        actor=kam, account_id=w.idn.pk, filters=selectors.MapFilters(department=w.department.pk)
+    )
+    elsewhere = selectors.relationship_map(
+        actor=kam, account_id=w.idn.pk, filters=selectors.MapFilters(department=w.hospital2.pk)
+    )
+    on_committee = selectors.relationship_map(
+        actor=kam, account_id=w.idn.pk, filters=selectors.MapFilters(committee=mapped.committee.pk)
+    )
+    assert len(here["vacancies"]) == 1 and elsewhere["vacancies"] == [] and on_committee["vacancies"] == []
+    client = web("kam")
+    data = client.get(reverse("relationships:map_data", args=[w.idn.pk]) + f"?department={w.hospital2.pk}").json()
+    assert data["vacancies"] == []
+    data = client.get(reverse("relationships:map_data", args=[w.idn.pk]) + f"?department={w.department.pk}").json()
+    assert len(data["vacancies"]) == 1
+    page = text(client.get(reverse("relationships:map", args=[w.idn.pk]) + f"?department={w.hospital2.pk}"))
+    assert 'data-testid="whole-account-note"' in page and 'data-testid="findings-whole-account"' in page
+    assert "vacated role" not in page.split('data-testid="map-count"')[1].split("</p>")[0]
+    assert 'data-testid="whole-account-note"' not in text(client.get(reverse("relationships:map", args=[w.idn.pk])))
+
+
+# --- item 5: "… and N more like this" lists them -----------------------------------------------------------------
+def test_more_findings_line_leads_to_the_full_list(mapped: Any, web: Any, api: Any) -> None:
+    w = mapped.w
+    kam = w.users["kam"]
+    for i in range(8):  # key people never reached: more than six findings of one kind
+        s = f.StakeholderFactory(last_name=f"Key{i}")
+        f.PositionFactory(stakeholder=s, account=w.hospital2, title="Head of Unit", is_primary=True)
+        services.assessment_record(actor=kam, account_id=w.idn.pk, stakeholder_id=s.pk, decision_role="influencer",
+                                   influence=5)  # fmt: skip
+    cov = selectors.relationship_coverage(actor=kam, account_id=w.idn.pk)
+    total = cov["summary"]["finding_counts"]["key_person_not_reached"]
+    assert total > selectors.MAX_PER_CODE
+    more = next(x for x in cov["findings"] if x["code"] == "key_person_not_reached" and x.get("more"))
+    assert more["url"] == reverse("relationships:map", args=[w.idn.pk]) + "?finding=key_person_not_reached#findings"
+    full = selectors.relationship_coverage(actor=kam, account_id=w.idn.pk, expand="key_person_not_reached")
+    listed = [x for x in full["findings"] if x["code"] == "key_person_not_reached"]
+    assert len(listed) == total and not any(x.get("more") for x in listed)
+    page = web("kam").get(more["url"].split("#")[0]).content.decode()
+    assert page.count('data-code="key_person_not_reached"') == total and 'data-testid="findings-expanded"' in page
+    status, body = api("kam").get(f"relationships/accounts/{w.idn.pk}/coverage?finding=key_person_not_reached")
+    assert status == 200 and body["expanded"] == "key_person_not_reached"
+    assert sum(1 for x in body["findings"] if x["code"] == "key_person_not_reached") == total
