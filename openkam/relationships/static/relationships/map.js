@@ -128,7 +128,8 @@ window.OKAM_REL = (function () {
     var minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity;
     people.forEach(function (n) { minX = Math.min(minX, n.x); maxX = Math.max(maxX, n.x); minY = Math.min(minY, n.y); maxY = Math.max(maxY, n.y); });
     var spanX = Math.max(1, maxX - minX), spanY = Math.max(1, maxY - minY);
-    var scale = Math.min((box.right - box.left) / spanX, (box.bottom - box.top) / spanY);
+    // fit, but don't blow a handful of people up over the whole canvas (the layout's own edge lengths are fine)
+    var scale = Math.min((box.right - box.left) / spanX, (box.bottom - box.top) / spanY, 1.4);
     var offX = box.left + ((box.right - box.left) - spanX * scale) / 2, offY = box.top + ((box.bottom - box.top) - spanY * scale) / 2;
     people.forEach(function (n) {
       n.x = people.length > 1 ? offX + (n.x - minX) * scale : (box.left + box.right) / 2;
