@@ -49,6 +49,9 @@ def test_map_for_medical_has_no_judgements(mapped: Any, web: Any) -> None:
     assert "1 link" in body  # reports-to stays, "influences" is a judgement
     assert "coverage-matrix" not in body and "not shown to your role" in body
     assert '"stance_label"' not in body and '"strengths"' not in body
+    # the findings badge does not claim "0 findings" (all is well) to a role that is not shown them
+    badge = re.search(r'<span[^>]*data-testid="findings-count"[^>]*>([^<]*)</span>', body)
+    assert badge is not None and badge.group(1) == "not shown to your role" and "text-bg-success" not in badge.group(0)
 
 
 def test_out_of_scope_is_404(mapped: Any, web: Any) -> None:
