@@ -291,7 +291,7 @@ def test_an_account_beyond_the_first_page_is_kept_and_accepted(scene, web):
     last = _clinics(scene, 60)[-1]
     client = web("kam")
     html = client.get(f"/interactions/new/?account={last.pk}").content.decode()
-    assert f'<option value="{last.pk}" selected>— Zeta clinic 059</option>' in html
+    assert f'<option value="{last.pk}" selected>Zeta clinic 059 · Beacon Health System</option>' in html
     resp = client.post(
         "/interactions/new/", form_data(scene, account=last.pk, subject="Clinic visit", stakeholders=[], plan_link="")
     )

@@ -24,7 +24,7 @@ def test_kam_logs_an_interaction_and_msl_does_not_see_it(scene, page, login):  #
     # the account is found by searching the book (HTMX options); choosing it loads its people and plans (HTMX)
     page.get_by_test_id("picker-account").fill("Beacon General")
     expect(page.locator("#id_account option", has_text="Beacon Health System")).to_have_count(0)  # narrowed
-    page.select_option("[data-testid=account-select]", label="— Beacon General Hospital")
+    page.select_option("[data-testid=account-select]", label="Beacon General Hospital")
     expect(page.get_by_text("Dr. Ada Heart, MD")).to_be_visible()
     expect(page.get_by_text("Cora Harbor")).to_have_count(0)
     page.fill("#id_subject", "Budget impact model walkthrough")
@@ -149,3 +149,16 @@ def test_kam_finds_a_person_at_a_big_account_by_search(scene, page, login):  # n
     page.get_by_test_id("save-interaction").click()
     expect(page.get_by_test_id("interaction-subject")).to_have_text("Introduction to the new CMO")
     assert list(Interaction.objects.get(subject="Introduction to the new CMO").stakeholders.all()) == [late]
+
+
+def test_contact_link_opens_with_the_person_ticked(scene, page, login):  # noqa: F811
+    """Review item 5: a coverage finding's "Log or plan a contact" (?account=…&stakeholder=…) opens the form
+    with the account chosen and that person ticked; the department is named with its hospital."""
+    login("kam")
+    page.goto(f"/interactions/new/?account={scene.world.hospital.pk}&stakeholder={scene.cardiologist.pk}")
+    expect(page.locator(f"#sh-{scene.cardiologist.pk}")).to_be_checked()
+    expect(page.locator("[data-testid=account-select] option:checked")).to_have_text("Beacon General Hospital")
+    expect(page.get_by_test_id("person-row").filter(has_text="Dr. Ada Heart")).to_contain_text(
+        "Cardiology · Beacon General Hospital"
+    )
+    shot(page, "interaction-from-finding")

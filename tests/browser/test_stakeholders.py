@@ -46,7 +46,7 @@ def test_kam_maps_a_role_and_ends_it(world, people, page, login):  # noqa: F811
     expect(page.get_by_test_id("fixed-stakeholder")).to_contain_text("Ada Chen")
     page.get_by_test_id("picker-account").fill("north")
     expect(page.locator("#id_account option", has_text="Beacon North Hospital")).to_have_count(1)
-    page.select_option("#id_account", label="— Beacon North Hospital")
+    page.select_option("#id_account", label="Beacon North Hospital")
     page.fill("#id_title", "Visiting Cardiologist")
     page.select_option("#id_role_in_decision", "influencer")
     shot(page, "stakeholders-position-add")
@@ -105,3 +105,40 @@ def test_bad_npi_shows_the_error_next_to_the_field(world, page, login):
     expect(page.locator(".alert-success")).to_contain_text("Grace Hopper, MD was added")
     s = Stakeholder.objects.get(last_name="Hopper")
     assert s.specialty_id == "207RC0000X"
+
+
+def test_committee_page_names_places_and_hides_judgements_from_medical(world, people, page, login):  # noqa: F811
+    """Review items 1 and 3: the seat picker names a department with its hospital; medical sees the seats
+    (chair, voting member) but no decision role — no column, no field."""
+    dept_pos = Position.objects.create(
+        stakeholder=people.patel, account=world.department, title="Cardiology pharmacist", valid_from="2025-01-01"
+    )
+    Position.objects.filter(pk=people.chen_chief.pk).update(committee_role="chair", role_in_decision="champion")
+    url = f"/stakeholders/committees/{people.pt_committee.pk}/"
+    login("kam")
+    page.goto(url)
+    members = page.get_by_test_id("committee-members")
+    expect(members).to_contain_text("Champion")
+    expect(members).to_contain_text("Chair")
+    option = page.locator("#id_position option", has_text="Ravi Patel")
+    expect(option).to_have_text("Ravi Patel, PharmD — Cardiology pharmacist (Cardiology · Beacon General Hospital)")
+    page.select_option("#id_position", str(dept_pos.pk))
+    page.select_option("#id_committee_role", "secretary")
+    shot(page, "committee-kam")
+    page.get_by_test_id("member-submit").click()
+    expect(page.get_by_test_id("member-row")).to_have_count(2)
+    expect(page.get_by_test_id("committee-members")).to_contain_text("Cardiology · Beacon General Hospital")
+
+    page.context.clear_cookies()
+    login("msl")
+    page.goto(url)
+    members = page.get_by_test_id("committee-members")
+    expect(members).to_contain_text("Dr. Ada Chen, MD")
+    expect(members).to_contain_text("Chair")
+    expect(members).not_to_contain_text("Champion")
+    expect(members).not_to_contain_text("Role in decision")
+    expect(page.locator("#id_role_in_decision")).to_have_count(0)
+    shot(page, "committee-msl")
+    page.goto(f"/stakeholders/{people.chen.pk}/")
+    expect(page.get_by_test_id("positions")).not_to_contain_text("Role in decision")
+    expect(page.get_by_test_id("positions")).not_to_contain_text("Champion")
