@@ -42,5 +42,12 @@ def navigation(request: HttpRequest) -> dict[str, object]:
             url = reverse(name)
         except NoReverseMatch:
             continue  # an area not wired yet is not shown (no placeholder pages)
-        items.append({"url": url, "label": label, "icon": icon, "active": request.path.startswith(url)})
-    return {"nav_items": items}
+        items.append({"url": url, "label": label, "icon": icon, "active": request.path.startswith(url), "role": who})
+    # the role's own areas (handover, personal data, audit, administration) share a "More" menu on headers
+    # narrower than 1800 px when there are two or more of them (base.html, app.css): the header fits from 1280 px
+    more = [item for item in items if item["role"]]
+    if len(more) < 2:
+        more = []
+    for item in more:
+        item["in_more"] = True
+    return {"nav_items": items, "nav_more": more, "nav_more_active": any(item["active"] for item in more)}

@@ -9,6 +9,7 @@ from tests.browser.conftest import shot
 
 def test_admin_creates_a_user_who_can_sign_in(page, login, personas):
     login("admin")
+    page.get_by_test_id("nav-more").click()  # below 1600 px an admin's own areas share the "More" menu
     page.get_by_role("link", name="Administration").click()
     expect(page.get_by_role("heading", name="Administration")).to_be_visible()
     shot(page, "admin-home")
@@ -96,3 +97,53 @@ def test_deactivated_user_is_refused_at_the_login_page(page, login, personas):
     page.get_by_role("button", name="Sign out").click()
     login("kam2")
     expect(page.get_by_role("alert")).to_contain_text("did not match")
+
+
+def _header_fits(page, width: int) -> dict:
+    page.set_viewport_size({"width": width, "height": 900})
+    return page.evaluate(
+        """() => {
+        const menu = document.querySelector('[data-testid="user-menu"]').getBoundingClientRect();
+        const nav = document.querySelector('nav.okam-navbar').getBoundingClientRect();
+        const links = [...document.querySelectorAll('#okam-nav .navbar-nav.me-auto > li > .nav-link')]
+            .filter(a => a.getBoundingClientRect().width > 0);
+        const tops = new Set(links.map(a => Math.round(a.getBoundingClientRect().top)));
+        const tall = links.filter(a => a.getBoundingClientRect().height > 48).map(a => a.textContent.trim());
+        return {page: document.documentElement.scrollWidth, menuRight: menu.right, navHeight: nav.height,
+                rows: tops.size, tall: tall, links: links.length};
+    }"""
+    )
+
+
+def test_every_roles_header_fits_from_1280_px(page, login, personas):
+    """Review item 9: the admin's header was 1589 px wide at 1400 px (user menu cut to "Tom"). Every role's
+    header — all its menu items, the search and the user menu — fits on one line at 1280 px and wider."""
+    admin = personas["admin"]
+    admin.first_name, admin.last_name = "Kristina", "Montgomery-Ramirez"  # a long name
+    admin.save(update_fields=["first_name", "last_name"])
+    for role in ("admin", "kam", "lead", "compliance"):
+        login(role)
+        page.goto("/")
+        for width in (1280, 1400, 1920):
+            m = _header_fits(page, width)
+            assert m["page"] <= width and m["menuRight"] <= width, (role, width, m)
+            assert m["rows"] == 1 and not m["tall"] and m["navHeight"] < 70, (role, width, m)
+            expect(page.get_by_test_id("user-menu")).to_be_visible()
+            if width != 1920:
+                shot(page, f"header-{role}-{width}")
+        page.set_viewport_size({"width": 1400, "height": 900})
+        page.get_by_test_id("user-menu").click()
+        expect(page.get_by_test_id("user-menu-name")).to_be_visible()  # the name, also when the header hides it
+        page.keyboard.press("Escape")
+        if role in ("admin", "compliance"):  # their own areas: in the "More" menu below 1600 px, inline above
+            page.get_by_test_id("nav-more").click()
+            expect(page.get_by_role("link", name="Audit")).to_be_visible()
+            page.set_viewport_size({"width": 1920, "height": 900})
+            expect(page.get_by_test_id("nav-more")).to_be_hidden()
+            expect(page.get_by_role("link", name="Audit")).to_be_visible()
+        else:
+            expect(page.get_by_test_id("nav-more")).to_have_count(0)
+        page.set_viewport_size({"width": 1000, "height": 900})  # collapsed: the menu button lists every area
+        expect(page.locator(".navbar-toggler")).to_be_visible()
+        page.set_viewport_size({"width": 1400, "height": 900})
+        page.context.clear_cookies()
