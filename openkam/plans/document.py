@@ -56,7 +56,7 @@ from openkam.plans.models import (
     SwotItem,
 )
 from openkam.stakeholders.models import DecisionRole
-from openkam.stakeholders.selectors import account_positions
+from openkam.stakeholders.selectors import account_positions, can_see_judgements
 
 Audience = Literal["internal", "customer"]
 AUDIENCES: tuple[str, ...] = ("internal", "customer")
@@ -246,6 +246,7 @@ class PlanDocument:
     stakeholders: list[DocStakeholder] = field(default_factory=list)
     stakeholder_total: int = 0
     stakeholder_roles: list[tuple[str, int]] = field(default_factory=list)
+    stakeholders_hidden: bool = False  # decision roles are judgements the reader's role may not see (medical)
     overview: list[tuple[str, str]] = field(default_factory=list)
     summary: str = ""
     version: int = 0
@@ -591,6 +592,9 @@ def _account_overview(account: Account, plan: AccountPlan) -> list[tuple[str, st
 def _stakeholder_summary(doc: PlanDocument, *, actor: User, account: Account) -> None:
     """The key people of the account and the accounts below it: current positions with a decision role, the
     decision makers first (two queries: counts per role, the first rows)."""
+    if not can_see_judgements(actor):
+        doc.stakeholders_hidden = True
+        return
     positions = account_positions(actor=actor, account=account, include_descendants=True, include_ended=False).filter(
         role_in_decision__in=KEY_DECISION_ROLES, stakeholder__erased_at__isnull=True
     )

@@ -389,7 +389,11 @@ def plan_pptx(doc: PlanDocument, progress: Progress = _no_progress) -> bytes:
     # 7. stakeholders (internal only)
     if not doc.is_customer:
         slide = deck.slide(_("Stakeholders"), _("Decision roles in the account"))
-        if doc.stakeholder_total:
+        if doc.stakeholders_hidden:
+            deck.text(slide, 0.5, 1.4, 12, 0.5,
+                      _("Decision roles are commercial judgements about people and are not shown to your role."),
+                      size=14)  # fmt: skip
+        elif doc.stakeholder_total:
             for i, (label, n) in enumerate(doc.stakeholder_roles[:5]):
                 deck.kpi(slide, 0.5 + i * 2.5, 1.3, str(n), label)
             people = [(s.name, _clip(s.title, 40), _clip(s.account, 36), s.role_label)

@@ -52,7 +52,7 @@ def test_document_holds_every_section_for_the_kam(world: Any) -> None:
     assert doc.counts["overdue"] == 1 and doc.objectives[0].progress == pytest.approx(100 * 1.7 / 4.5)
 
 
-def test_a_medical_reader_gets_no_commercial_only_item(world: Any) -> None:
+def test_a_medical_reader_gets_no_commercial_only_item(world: Any, tmp_path: Path) -> None:
     rp = rich_plan(world)
     doc = plan_document(actor=world.users["msl"], plan_id=rp.plan.pk)
     assert {t.title for t in doc.tactics} == {"Joint HF pathway", "Advisory board"}
@@ -60,6 +60,11 @@ def test_a_medical_reader_gets_no_commercial_only_item(world: Any) -> None:
     assert [i.title for i in doc.swot.get("threats", [])] == ["Off-label safety questions"]
     assert "weaknesses" not in doc.swot  # the commercial-only weakness is left out
     assert doc.hidden_classifications == ["Commercial only", "Market access"]
+    # decision roles are commercial judgements about people: not in a medical reader's document
+    assert doc.stakeholders_hidden and doc.stakeholders == [] and doc.stakeholder_total == 0
+    assert doc.stakeholder_roles == []
+    text = pdf_text(_keep("plan-msl.pdf", exports.plan_pdf(doc), tmp_path))
+    assert "not shown to your role" in text and "Director of Pharmacy" not in text and "Decision maker" not in text
 
 
 def test_document_out_of_scope_and_bad_audience(world: Any) -> None:
