@@ -493,7 +493,7 @@ def relationship_map(
             {
                 "id": c.pk,
                 "name": c.name,
-                "account": c.account.name,
+                "account": c.account.qualified_name,
                 "kind": c.kind,
                 "member_count": c.member_count,  # type: ignore[attr-defined]
                 "next_meeting": c.next_meeting.isoformat() if c.next_meeting else None,

@@ -326,7 +326,7 @@ def committees_deciding_for(*, actor: User, account: Account, include_below: boo
     ids = qs.values("pk")
     return (
         Committee.objects.filter(pk__in=ids)
-        .select_related("account")
+        .select_related("account", "account__parent")  # the account's qualified_name (a department's hospital)
         .annotate(member_count=Count("positions", filter=_current_q("positions__"), distinct=True))
         .order_by("account__depth", "account__name", "name", "pk")
     )

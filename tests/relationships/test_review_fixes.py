@@ -140,6 +140,11 @@ def test_places_are_named_with_their_hospital(mapped: Any, web: Any) -> None:
     assert left and "at Cardiology · Beacon General Hospital on" in left[0]
     page = text(web("kam").get(reverse("relationships:map", args=[w.idn.pk])))
     assert f'<option value="{w.department.pk}">Cardiology · Beacon General Hospital</option>' in page
+    # a department's committee in the committees tab
+    f.CommitteeFactory(account=w.department, name="Cardiology protocol board")
+    m = selectors.relationship_map(actor=kam, account_id=w.idn.pk)
+    board = next(c for c in m["committees"] if c["name"] == "Cardiology protocol board")
+    assert board["account"] == "Cardiology · Beacon General Hospital"
 
 
 def test_successor_candidates_one_list_by_last_name_with_their_place(mapped: Any, web: Any) -> None:
