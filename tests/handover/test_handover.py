@@ -262,6 +262,17 @@ def test_page_shows_the_refusal_next_to_the_colleague(book: Any, web: Any) -> No
     assert 'data-testid="error-to_user"' in html or "inactive" in html
 
 
+def test_the_leaver_is_not_offered_as_their_own_colleague(book: Any, web: Any) -> None:
+    w = book.world
+    kam, kam2 = w.users["kam"], w.users["kam2"]
+    html = web("lead").get(f"/handover/?from_user={kam.pk}").content.decode()
+    to_user = html[html.index('id="id_to_user"') : html.index("</select>", html.index('id="id_to_user"'))]
+    assert f'value="{kam2.pk}"' in to_user and f'value="{kam.pk}"' not in to_user
+    html = web("lead").get("/handover/").content.decode()  # nobody chosen yet: everyone is offered
+    to_user = html[html.index('id="id_to_user"') : html.index("</select>", html.index('id="id_to_user"'))]
+    assert f'value="{kam.pk}"' in to_user
+
+
 def test_handover_home_queries_do_not_grow(book: Any, web: Any) -> None:
     w = book.world
     client = web("admin")
