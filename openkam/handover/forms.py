@@ -47,8 +47,8 @@ class HandoverForm(BootstrapFormMixin, forms.Form):
         targets = selectors.handover_targets(actor=actor)
         self.fields["from_user"].choices = [("", _("— choose a person —")), *[(u.pk, _person(u)) for u in people]]  # type: ignore[attr-defined]
         leaver = str((self.data or {}).get("from_user") or "")
-        targets = [u for u in targets if str(u.pk) != leaver]  # no one hands work over to themselves
-        self.fields["to_user"].choices = [("", _("— choose a colleague —")), *[(u.pk, _person(u)) for u in targets]]  # type: ignore[attr-defined]
+        colleagues = [u for u in targets if str(u.pk) != leaver]  # no one hands work over to themselves
+        self.fields["to_user"].choices = [("", _("— choose a colleague —")), *[(u.pk, _person(u)) for u in colleagues]]  # type: ignore[attr-defined]
         self.fields["accounts"].choices = book_ids or []  # type: ignore[attr-defined]
 
 
