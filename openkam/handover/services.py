@@ -36,8 +36,8 @@ from openkam.core.models import Job, JobStatus, User
 from openkam.handover import selectors
 from openkam.handover.models import Handover, HandoverAccount
 from openkam.plans.services import plan_work_reassign
-from openkam.relationships.selectors import can_see_judgements
 from openkam.relationships.services import relationships_reassign
+from openkam.stakeholders.selectors import can_see_judgements
 
 COUNT_KEYS = ("owned", "memberships", "relationships", "plans", "objectives", "tactics", "actions")
 PERFORM_KIND = "handover.perform"

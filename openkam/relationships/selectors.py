@@ -35,9 +35,9 @@ from django.utils.translation import ngettext
 from openkam.accounts.models import Account, qualified_name
 from openkam.accounts.selectors import account_get, account_subtree
 from openkam.activities.selectors import account_stakeholder_contacts
-from openkam.core.access import sees_all_accounts, visible_classifications
+from openkam.core.access import sees_all_accounts
 from openkam.core.errors import NotFound, ValidationFailed
-from openkam.core.models import Classification, User
+from openkam.core.models import User
 from openkam.relationships.models import (
     JUDGEMENT_LINK_KINDS,
     RELATIONSHIP_THRESHOLD,
@@ -54,16 +54,16 @@ from openkam.relationships.models import (
     Strength,
 )
 from openkam.stakeholders.models import CommitteeRole, DecisionRole, Position
-from openkam.stakeholders.selectors import committees_deciding_for, stakeholder_get, stakeholder_scope
+from openkam.stakeholders.selectors import (  # can_see_judgements: one rule for every app that shows people
+    can_see_judgements,
+    committees_deciding_for,
+    stakeholder_get,
+    stakeholder_scope,
+)
 
 KEY_ROLES = frozenset({DecisionRole.DECISION_MAKER, DecisionRole.APPROVER, DecisionRole.CHAMPION})
 VACANCY_DAYS = 365  # a role ended longer ago than this is history, not a vacancy on the map
 MAX_PER_CODE = 6  # findings of one kind listed one by one; the rest are counted in one line
-
-
-def can_see_judgements(actor: User) -> bool:
-    """Stances, influence, decision roles, strengths, owners and judgement links are commercial records."""
-    return Classification.COMMERCIAL in visible_classifications(actor)
 
 
 def short_date(day: dt.date) -> str:

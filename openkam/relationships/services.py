@@ -40,9 +40,9 @@ from openkam.relationships.models import (
     Stance,
     Strength,
 )
-from openkam.relationships.selectors import can_see_judgements, link_get, privacy_rule_for, settings_get
+from openkam.relationships.selectors import link_get, privacy_rule_for, settings_get
 from openkam.stakeholders.models import DecisionRole, Position, Stakeholder
-from openkam.stakeholders.selectors import position_get, stakeholder_get
+from openkam.stakeholders.selectors import can_see_judgements, position_get, stakeholder_get
 from openkam.stakeholders.services import position_succeed
 
 _UNSET: Any = object()
